@@ -1,4 +1,11 @@
-"""Interaction <-> the plain dict stored in one cassette record (format version 1).
+"""Interaction <-> one cassette record (format version 1).
+
+A record is positional, for read speed (the reader's hot path is this module):
+
+    [seq, request, response|None, [started_at, first_byte|None, ended|None], error|None, meta]
+    request  = [method, scheme, host, port, path, query, http_version, headers, body]
+    response = [status, reason, http_version, headers, body]
+    headers  = [[name, value], ...]      error = [kind, message]      meta = {} (a map)
 
 Arrays come back from msgpack as tuples (`use_list=False`), so headers decode straight
 into the model's tuple-of-pairs without a copy. Decoding is strict about structure: a
@@ -10,102 +17,72 @@ from __future__ import annotations
 from typing import Any
 
 from recorder.errors import CassetteError
-from recorder.model import Interaction, InteractionError, Request, Response, Timing
+from recorder.model import Headers, Interaction, InteractionError, Request, Response, Timing
+
+_REQUEST_TYPES = (str, str, str, int, str, str, str, tuple, bytes)
+_RESPONSE_TYPES = (int, str, str, tuple, bytes)
+_NUMBER = (int, float)
 
 
-def encode_interaction(interaction: Interaction) -> dict[str, Any]:
+def encode_interaction(interaction: Interaction) -> tuple[Any, ...]:
     req = interaction.request
     resp = interaction.response
     timing = interaction.timing
-    record: dict[str, Any] = {
-        "seq": interaction.seq,
-        "request": {
-            "method": req.method,
-            "scheme": req.scheme,
-            "host": req.host,
-            "port": req.port,
-            "path": req.path,
-            "query": req.query,
-            "http_version": req.http_version,
-            "headers": req.headers,
-            "body": req.body,
-        },
-        "response": None
-        if resp is None
-        else {
-            "status": resp.status,
-            "reason": resp.reason,
-            "http_version": resp.http_version,
-            "headers": resp.headers,
-            "body": resp.body,
-        },
-        "timing": (timing.started_at, timing.first_byte, timing.ended),
-        "error": None
-        if interaction.error is None
-        else {"kind": interaction.error.kind, "message": interaction.error.message},
-    }
-    if interaction.meta:
-        record["meta"] = dict(interaction.meta)
-    return record
+    error = interaction.error
+    return (
+        interaction.seq,
+        (req.method, req.scheme, req.host, req.port, req.path, req.query, req.http_version,
+         req.headers, req.body),
+        None if resp is None else (resp.status, resp.reason, resp.http_version, resp.headers,
+                                   resp.body),
+        (timing.started_at, timing.first_byte, timing.ended),
+        None if error is None else (error.kind, error.message),
+        dict(interaction.meta),
+    )
 
 
-def _headers(value: Any) -> tuple[tuple[str, str], ...]:
-    if type(value) is not tuple:
-        raise TypeError("headers must be an array")
-    for pair in value:
-        if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str or type(
-            pair[1]
-        ) is not str:
-            raise TypeError("each header must be a [name, value] pair of strings")
-    return value
+def _check_headers(headers: Headers) -> None:
+    for pair in headers:
+        if type(pair) is not tuple or len(pair) != 2:
+            raise TypeError("a header must be a [name, value] pair")
+        name, value = pair
+        if type(name) is not str or type(value) is not str:
+            raise TypeError("header names and values must be strings")
 
 
-def _check(value: Any, kind: type) -> Any:
-    if type(value) is not kind:
-        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-    return value
+def _malformed(reason: str) -> CassetteError:
+    return CassetteError(
+        f"malformed interaction record: {reason}",
+        "the file was not written by recorder, or was edited by hand",
+    )
 
 
 def decode_interaction(record: Any) -> Interaction:
     try:
-        req = record["request"]
-        resp = record["response"]
-        error = record["error"]
-        started, first_byte, ended = record["timing"]
-        return Interaction(
-            request=Request(
-                method=_check(req["method"], str),
-                scheme=_check(req["scheme"], str),
-                host=_check(req["host"], str),
-                port=_check(req["port"], int),
-                path=_check(req["path"], str),
-                query=_check(req["query"], str),
-                http_version=_check(req["http_version"], str),
-                headers=_headers(req["headers"]),
-                body=_check(req["body"], bytes),
-            ),
-            response=None
-            if resp is None
-            else Response(
-                status=_check(resp["status"], int),
-                reason=_check(resp["reason"], str),
-                http_version=_check(resp["http_version"], str),
-                headers=_headers(resp["headers"]),
-                body=_check(resp["body"], bytes),
-            ),
-            seq=_check(record["seq"], int),
-            timing=Timing(
-                float(started),
-                None if first_byte is None else float(first_byte),
-                None if ended is None else float(ended),
-            ),
-            error=None
-            if error is None
-            else InteractionError(_check(error["kind"], str), _check(error["message"], str)),
-            meta=_check(record.get("meta", {}), dict),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CassetteError(
-            f"malformed interaction record: {exc!s}",
-            "the file was not written by recorder, or was edited by hand",
-        ) from exc
+        seq, req, resp, timing, error, meta = record
+        if tuple(map(type, req)) != _REQUEST_TYPES:
+            raise TypeError("request fields have the wrong types")
+        _check_headers(req[7])
+        if resp is not None:
+            if tuple(map(type, resp)) != _RESPONSE_TYPES:
+                raise TypeError("response fields have the wrong types")
+            _check_headers(resp[3])
+            resp = Response(*resp)
+        if error is not None:
+            kind, message = error
+            if type(kind) is not str or type(message) is not str:
+                raise TypeError("error kind and message must be strings")
+            error = InteractionError(kind, message)
+        started, first_byte, ended = timing
+        if (
+            type(seq) is not int
+            or type(meta) is not dict
+            or type(started) not in _NUMBER
+            or (first_byte is not None and type(first_byte) not in _NUMBER)
+            or (ended is not None and type(ended) not in _NUMBER)
+        ):
+            raise TypeError("seq, timing or meta have the wrong types")
+        return Interaction(Request(*req), resp, seq, Timing(started, first_byte, ended),
+                           error, meta)
+    except (TypeError, ValueError) as exc:
+        raise _malformed(str(exc)) from exc

@@ -20,7 +20,7 @@ FORMAT_VERSION = 1
 @dataclass(frozen=True)
 class Migration:
     header: Callable[[dict[str, Any]], dict[str, Any]]
-    record: Callable[[dict[str, Any]], dict[str, Any]]
+    record: Callable[[Any], Any]  # one positional record, as msgpack decoded it
 
 
 MIGRATIONS: dict[int, Migration] = {}

@@ -34,71 +34,47 @@ _HEADERS = {
         "maxItems": 2,
     },
 }
+_OPTIONAL_NUMBER = {"type": ["number", "null"]}
 
+
+def _fields(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "prefixItems": list(items), "minItems": len(items),
+            "maxItems": len(items)}
+
+
+_STRING: dict[str, Any] = {"type": "string"}
+_BODY: dict[str, Any] = {}  # msgpack bin; JSON Schema has no bytes type
+
+# Records are positional arrays (see recorder/cassette/codec.py for the field names).
 RECORD_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "recorder interaction record (bodies are msgpack bin, shown here as strings)",
-    "type": "object",
-    "required": ["seq", "request", "response", "timing", "error"],
-    "additionalProperties": False,
-    "properties": {
-        "seq": {"type": "integer", "minimum": 0},
-        "request": {
-            "type": "object",
-            "required": [
-                "method", "scheme", "host", "port", "path", "query", "http_version",
-                "headers", "body",
-            ],
-            "additionalProperties": False,
-            "properties": {
-                "method": {"type": "string"},
-                "scheme": {"type": "string"},
-                "host": {"type": "string"},
-                "port": {"type": "integer", "minimum": 0, "maximum": 65535},
-                "path": {"type": "string"},
-                "query": {"type": "string"},
-                "http_version": {"type": "string"},
-                "headers": _HEADERS,
-                "body": {},
-            },
-        },
-        "response": {
-            "oneOf": [
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "required": ["status", "reason", "http_version", "headers", "body"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "status": {"type": "integer", "minimum": 100, "maximum": 999},
-                        "reason": {"type": "string"},
-                        "http_version": {"type": "string"},
-                        "headers": _HEADERS,
-                        "body": {},
-                    },
-                },
-            ]
-        },
-        "timing": {
-            "type": "array",
-            "prefixItems": [
-                {"type": "number"},
-                {"type": ["number", "null"]},
-                {"type": ["number", "null"]},
-            ],
-            "minItems": 3,
-            "maxItems": 3,
-        },
-        "error": {
-            "oneOf": [
-                {"type": "null"},
-                {
-                    "type": "object",
-                    "required": ["kind", "message"],
-                    "properties": {"kind": {"type": "string"}, "message": {"type": "string"}},
-                },
-            ]
-        },
-        "meta": {"type": "object"},
-    },
+    "title": "recorder interaction record",
+    **_fields(
+        {"title": "seq", "type": "integer", "minimum": 0},
+        {"title": "request", **_fields(
+            {"title": "method", **_STRING},
+            {"title": "scheme", **_STRING},
+            {"title": "host", **_STRING},
+            {"title": "port", "type": "integer", "minimum": 0, "maximum": 65535},
+            {"title": "path", **_STRING},
+            {"title": "query", **_STRING},
+            {"title": "http_version", **_STRING},
+            {"title": "headers", **_HEADERS},
+            {"title": "body", **_BODY},
+        )},
+        {"title": "response", "oneOf": [{"type": "null"}, _fields(
+            {"title": "status", "type": "integer", "minimum": 100, "maximum": 999},
+            {"title": "reason", **_STRING},
+            {"title": "http_version", **_STRING},
+            {"title": "headers", **_HEADERS},
+            {"title": "body", **_BODY},
+        )]},
+        {"title": "timing", **_fields(
+            {"title": "started_at", "type": "number"},
+            {"title": "first_byte", **_OPTIONAL_NUMBER},
+            {"title": "ended", **_OPTIONAL_NUMBER},
+        )},
+        {"title": "error", "oneOf": [{"type": "null"}, _fields(_STRING, _STRING)]},
+        {"title": "meta", "type": "object"},
+    ),
 }
