@@ -148,3 +148,27 @@ def test_python_dash_m_and_console_script_work(library: Library) -> None:
         "error: no cassette named 'nope' in " + str(library.root),
         "hint: known names: fx (set --library or RECORDER_LIBRARY to use another library)",
     ]
+
+
+def test_ca_creates_an_owner_only_key_and_prints_the_certificate(
+    recorder_home: Path,
+) -> None:
+    import os
+    import stat
+
+    result = CliRunner().invoke(cli, ["ca", "--path"])
+    assert result.exit_code == 0
+    cert = Path(result.stdout.strip())
+    assert cert.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    key = cert.parent / "mitmproxy-ca.pem"
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    again = CliRunner().invoke(cli, ["ca"])
+    assert str(cert) in again.stdout and "REQUESTS_CA_BUNDLE" in again.stdout
+    assert cert.read_text() == Path(result.stdout.strip()).read_text()  # not regenerated
+
+
+def test_addon_path_points_at_a_loadable_script() -> None:
+    result = CliRunner().invoke(cli, ["addon-path"])
+    path = Path(result.stdout.strip())
+    assert path.is_file()
+    assert "addons = [CaptureAddon()]" in path.read_text()

@@ -1,0 +1,1 @@
+"""Capture: a mitmproxy addon that turns flows into redacted cassette records."""
