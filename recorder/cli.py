@@ -379,6 +379,36 @@ def addon_path_command() -> None:
     click.echo(str(Path(mitmdump_script.__file__).resolve()))
 
 
+@cli.command("demo-api")
+@click.option("--listen", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
+              help="Where to listen (port 0 picks a free one).")
+@click.option("--drift", is_flag=True, help="Answer like production: numbers as strings, "
+              "reordered fields, new fields, payments that succeed without settling.")
+@click.option("--ready-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the API's URL here once it listens.")
+def demo_api_command(listen: str, drift: bool, ready_file: Path | None) -> None:
+    """Run the bundled demo API (currency conversion and settlement) until Ctrl-C."""
+    from recorder.demo.api import API_KEY, make_server
+
+    host, port = parse_listen(listen)
+    warn_if_public(host)
+    try:
+        server = make_server(host, port, drift=drift)
+    except OSError as exc:
+        raise RecorderError(f"cannot listen on {listen}: {exc.strerror}",
+                            "choose another port (0 picks a free one)") from exc
+    if ready_file is not None:
+        ready_file.write_text(server.url + "\n")
+    err_console.print(f"demo API ({'drifting' if drift else 'well-behaved'}) on "
+                      f"[bold]{server.url}[/bold]; API key: Bearer {API_KEY}", highlight=False)
+    try:
+        server.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def iter_cassette(reader: CassetteReader) -> Iterator[Interaction]:
     yield from reader
     _report_damage(reader)

@@ -48,14 +48,14 @@ class Row:
 
 
 def ratio_row(benchmark: str, ours: float, theirs: float, unit: str, peer: str,
-              target: float | None, higher_is_better: bool) -> Row:
+              target: float | None, higher_is_better: bool, digits: int = 3) -> Row:
     """A row comparing two medians; the ratio always reads 'recorder is N× better'."""
     ratio = theirs / ours if not higher_is_better else ours / theirs
     verdict = "" if target is None else ("met" if ratio >= target else "MISSED")
     return Row(
         benchmark,
-        f"{ours:,.3f} {unit}",
-        f"{theirs:,.3f} {unit} ({peer})",
+        f"{ours:,.{digits}f} {unit}",
+        f"{theirs:,.{digits}f} {unit} ({peer})",
         f"{ratio:,.1f}×",
         "" if target is None else f"≥ {target:g}×",
         verdict,
@@ -69,3 +69,79 @@ def markdown(rows: list[Row]) -> str:
         for r in rows
     ]
     return "\n".join([header, *lines])
+
+
+import contextlib  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def need_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("installing wrk (Debian package) ...", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("scripts/bench needs wrk: apt-get install wrk")
+    return wrk
+
+
+def wrk_rps(url: str, seconds: float, connections: int = 32, threads: int = 1) -> float:
+    """Requests per second that wrk measured; non-2xx/3xx answers are a failed benchmark."""
+    done = subprocess.run(
+        [need_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url],
+        capture_output=True, text=True, check=True,
+    )
+    if "Non-2xx or 3xx responses" in done.stdout or "Socket errors" in done.stdout:
+        raise SystemExit(f"wrk saw errors against {url}:\n{done.stdout}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    if match is None:
+        raise SystemExit(f"cannot read wrk's output:\n{done.stdout}")
+    return float(match.group(1))
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def process(args: list[str], port: int | None = None) -> Iterator[subprocess.Popen[str]]:
+    """A background process for the length of a benchmark, stopped with SIGINT."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        if port is not None:
+            wait_for_port(port)
+        yield proc
+    finally:
+        proc.send_signal(2)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def fast_upstream() -> Iterator[str]:
+    with process([sys.executable, str(HERE / "bench_upstream.py")]) as proc:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}"

@@ -23,7 +23,8 @@ def redactor() -> Redactor:
 
 
 def test_authorization_keeps_its_scheme_and_length() -> None:
-    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+    token = ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+             "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U")
     item = factories.interaction(factories.request(headers=(("Authorization", f"Bearer {token}"),)))
     out = redactor().interaction(item)
     value = header_value(out.request.headers, "authorization")
