@@ -16,8 +16,8 @@ import click
 from rich.console import Console
 
 from recorder import __version__
-from recorder.cassette.format import CassetteReader
-from recorder.cassette.library import LIBRARY_ENV, Library, create_file
+from recorder.cassette.format import CassetteReader, CassetteWriter
+from recorder.cassette.library import LIBRARY_ENV, Library, create_file, looks_like_path
 from recorder.errors import RecorderError
 from recorder.home import recorder_home
 from recorder.model import Interaction
@@ -407,6 +407,255 @@ def demo_api_command(listen: str, drift: bool, ready_file: Path | None) -> None:
         pass
     finally:
         server.server_close()
+
+
+def read_many(paths: list[Path]) -> Iterator[Interaction]:
+    """The interactions of several cassettes in order, warning about any damaged tail."""
+    for path in paths:
+        with CassetteReader(path) as reader:
+            yield from reader
+            _report_damage(reader)
+
+
+def latest_created_at(paths: list[Path]) -> str:
+    """Derived outputs carry their inputs' newest date, so the same inputs give the same bytes."""
+    dates = []
+    for path in paths:
+        with CassetteReader(path) as reader:
+            dates.append(str(reader.header.get("created_at", "")))
+    return max(dates, default="")
+
+
+def open_output(ctx: click.Context, target: str, source: dict[str, Any],
+                created_at: str | None = None) -> CassetteWriter:
+    """`-o` takes a path (a new file) or a library name (its next version)."""
+    if looks_like_path(target):
+        return create_file(Path(target), source, created_at)
+    return library(ctx).create(target, source, created_at)[1]
+
+
+class Progress:
+    """A transient count on a terminal; silent when stderr is not one."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.shown = err_console.is_terminal
+
+    def __call__(self, count: int) -> None:
+        if self.shown:
+            err_console.print(f"  {count:,} {self.what}…", end="\r", highlight=False)
+
+    def done(self) -> None:
+        if self.shown:
+            err_console.print(" " * 40, end="\r")
+
+
+@cli.command("normalize")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, metavar="OUT",
+              help="A library name (its next version) or a path for the new cassette.")
+@click.option("--keep", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Exemplars kept per shape.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def normalize_command(ctx: click.Context, inputs: tuple[str, ...], output: str, keep: int,
+                      as_json: bool) -> None:
+    """Redact, template routes and keep N exemplars per response shape, with counts.
+
+    INPUTS are cassette names, versions or paths; several are merged in order. The output
+    is deterministic: the same inputs and options give the same bytes.
+    """
+    from recorder.config import load_config
+    from recorder.normalize import NormalizeStats, normalize
+    from recorder.observe import Router
+    from recorder.redact import Redactor, load_key
+
+    lib = library(ctx)
+    paths = [lib.resolve(ref) for ref in inputs]
+    config = load_config()
+    router = Router.learn((i.request.path for i in read_many(paths)), config.routes)
+    redactor = Redactor(load_key(recorder_home()))
+    stats = NormalizeStats()
+    progress = Progress("interactions")
+    source = {"kind": "normalize", "inputs": list(inputs), "keep": keep}
+    with open_output(ctx, output, source, latest_created_at(paths)) as writer:
+        for item in normalize(read_many(paths), router, redactor, keep, stats, progress):
+            writer.append(item)
+    progress.done()
+    summary = {"output": str(writer.path), "interactions": stats.interactions,
+               "shapes": stats.groups, "endpoints": stats.endpoints, "kept": stats.kept}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(f"{stats.interactions:,} interactions → {stats.groups} shapes across "
+                   f"{stats.endpoints} endpoints ({stats.kept} exemplars kept) → {writer.path}")
+
+
+def _label(ctx: click.Context, ref: str, path: Path) -> str:
+    """How a cassette is named in reports: `fx@2` for library cassettes, else the path."""
+    if looks_like_path(ref):
+        return str(path)
+    return f"{ref.partition('@')[0]}@{int(path.stem)}"
+
+
+def _profiles(ctx: click.Context, refs: list[str], router: Any) -> list[Any]:
+    from recorder.diff import profile
+
+    lib = library(ctx)
+    out = []
+    for ref in refs:
+        path = lib.resolve(ref)
+        out.append((_label(ctx, ref, path), profile(read_many([path]), router, _label(ctx, ref,
+                                                                                      path))))
+    return out
+
+
+def _router_for(ctx: click.Context, refs: list[str]) -> Any:
+    from recorder.config import load_config
+    from recorder.observe import Router
+
+    paths = [library(ctx).resolve(ref) for ref in refs]
+    return Router.learn((i.request.path for i in read_many(paths)), load_config().routes)
+
+
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new", required=False)
+@click.option("--fail-on", type=click.Choice(["breaking", "additive", "any", "never"]),
+              default="additive", show_default=True,
+              help="Exit 1 when a change of this severity or worse is found. The default fails "
+              "on any new shape or breaking change, not on key order.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option("--markdown", is_flag=True, help="Print markdown, for a pull request comment.")
+@click.pass_context
+def diff_command(ctx: click.Context, old: str, new: str | None, fail_on: str, as_json: bool,
+                 markdown: bool) -> None:
+    """Typed shape drift per endpoint between two cassettes.
+
+    `recorder diff fx` compares fx's two newest versions. Changes are breaking (a type
+    changed, a field removed or now null), additive (a new field, status, endpoint or
+    shape) or cosmetic (key order). Exit 1 if --fail-on matches, 0 otherwise.
+    """
+    from recorder.diff import compare, fails, summarize
+    from recorder.diff import markdown as render_markdown
+
+    if as_json and markdown:
+        raise click.UsageError("--json and --markdown are exclusive; choose one")
+    if new is None:
+        if looks_like_path(old) or "@" in old:
+            raise click.UsageError("with one argument, give a cassette NAME to compare its two "
+                                   "newest versions (or give OLD and NEW)")
+        versions = library(ctx).versions(old)
+        if len(versions) < 2:
+            raise RecorderError(f"{old!r} has {len(versions)} version(s); diff needs two",
+                                f"capture again with --name {old}, or give OLD and NEW")
+        old, new = versions[-2].ref, versions[-1].ref
+    router = _router_for(ctx, [old, new])
+    (old_label, old_profile), (new_label, new_profile) = _profiles(ctx, [old, new], router)
+    changes = compare(old_profile, new_profile)
+    if as_json:
+        click.echo(json.dumps({"old": old_label, "new": new_label,
+                               "summary": summarize(changes),
+                               "changes": [c.to_json() for c in changes]}, indent=2))
+    elif markdown:
+        click.echo(render_markdown(changes, old_label, new_label))
+    else:
+        out_console().print(_diff_tree(changes, old_label, new_label))
+    ctx.exit(1 if fails(changes, fail_on) else 0)
+
+
+def _diff_tree(changes: list[Any], old_label: str, new_label: str) -> Any:
+    from rich.tree import Tree
+
+    from recorder.diff import summarize
+
+    style = {"breaking": "bold red", "additive": "yellow", "cosmetic": "dim"}
+    counts = ", ".join(f"{n} {s}" for s, n in summarize(changes).items())
+    tree = Tree(f"[bold]{old_label} → {new_label}[/bold]: {counts if changes else 'no changes'}")
+    endpoint_node = None
+    endpoint = None
+    for change in changes:
+        if change.endpoint != endpoint:
+            endpoint = change.endpoint
+            endpoint_node = tree.add(f"[bold]{endpoint}[/bold]")
+        assert endpoint_node is not None
+        status = f"{change.status} " if change.status else ""
+        endpoint_node.add(f"[{style[change.severity]}]{change.severity:9}[/] {status}"
+                          f"{change.message}  [dim]{change.exemplar or ''}[/dim]")
+    return tree
+
+
+@cli.command("schema")
+@click.argument("cassettes", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the schema here (default: standard output).")
+@click.option("--strict", is_flag=True, help="Forbid fields never recorded "
+              "(additionalProperties: false).")
+@click.pass_context
+def schema_command(ctx: click.Context, cassettes: tuple[str, ...], output: Path | None,
+                   strict: bool) -> None:
+    """Infer a JSON Schema (draft 2020-12) per endpoint and status from recorded responses."""
+    from recorder.contract import build_schema
+    from recorder.diff import merge_profiles
+
+    refs = list(cassettes)
+    router = _router_for(ctx, refs)
+    profiles = merge_profiles([p for _, p in _profiles(ctx, refs, router)])
+    document = build_schema(profiles, f"recorder contract: {', '.join(refs)}", strict)
+    text = json.dumps(document, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if output.exists():
+        raise RecorderError(f"{output} already exists", "choose a new file, or delete it first")
+    output.write_text(text)
+    count = len(document["$defs"])
+    click.echo(f"wrote {count} response contracts to {output}", err=True)
+
+
+@cli.command("check")
+@click.argument("cassettes", nargs=-1, required=True)
+@click.option("--schema", "schema_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A schema from `recorder schema`.")
+@click.option("--json", "as_json", is_flag=True, help="Print failures as JSON.")
+@click.pass_context
+def check_command(ctx: click.Context, cassettes: tuple[str, ...], schema_file: Path,
+                  as_json: bool) -> None:
+    """Validate every response against its endpoint's contract. Exit 1 if any fails.
+
+    The contract test: for a fresh capture from a sandbox, or a teammate's cassette.
+    """
+    from recorder.contract import Contract, Failure
+
+    try:
+        document = json.loads(schema_file.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecorderError(f"{schema_file} is not JSON: {exc}",
+                            "make one with `recorder schema CASSETTE -o FILE`") from exc
+    contract = Contract(document, str(schema_file))
+    lib = library(ctx)
+    failures: list[Failure] = []
+    checked = 0
+
+    def counted(items: Iterator[Interaction]) -> Iterator[Interaction]:
+        nonlocal checked
+        for item in items:
+            checked += 1
+            yield item
+
+    for ref in cassettes:
+        path = lib.resolve(ref)
+        failures.extend(contract.check(counted(read_many([path])), _label(ctx, ref, path)))
+    if as_json:
+        click.echo(json.dumps({"checked": checked, "failures": [f.__dict__ for f in failures]},
+                              indent=2))
+    else:
+        for f in failures:
+            click.echo(f"✗ {f.interaction} {f.endpoint} {f.status}: {f.path}: {f.message}")
+        verdict = "all match" if not failures else f"{len(failures)} fail"
+        click.echo(f"checked {checked} responses against {schema_file}: {verdict}")
+    ctx.exit(1 if failures else 0)
 
 
 def iter_cassette(reader: CassetteReader) -> Iterator[Interaction]:

@@ -113,12 +113,15 @@ class Redactor:
             return pair
         return f"{name}={self.placeholder(val)}" if val else pair
 
-    def headers(self, headers: Headers, where: str, redacted: list[str]) -> Headers:
+    def headers(self, headers: Headers, where: str, redacted: list[str],
+                already: frozenset[str] = frozenset()) -> Headers:
         out = []
         for name, value in headers:
             lowered = name.lower()
             rewrite: Callable[[str], str] | None = None
-            if lowered == "cookie":
+            if f"{where}.headers.{lowered}" in already:
+                pass  # a placeholder already: redacting it again would change it
+            elif lowered == "cookie":
                 rewrite = self.cookie_header
             elif lowered == "set-cookie":
                 rewrite = self.set_cookie_header
@@ -135,14 +138,15 @@ class Redactor:
     def interaction(self, interaction: Interaction) -> Interaction:
         """A copy of `interaction` with its secrets replaced; the input is not changed."""
         redacted: list[str] = []
+        already = frozenset(interaction.meta.get("redacted", ()))
         request = replace(
             interaction.request,
-            headers=self.headers(interaction.request.headers, "request", redacted),
+            headers=self.headers(interaction.request.headers, "request", redacted, already),
         )
         response = interaction.response
         if response is not None:
             response = replace(
-                response, headers=self.headers(response.headers, "response", redacted)
+                response, headers=self.headers(response.headers, "response", redacted, already)
             )
         if not redacted:
             return interaction

@@ -48,3 +48,48 @@ interactions = st.builds(
                                 st.text(max_size=30)),
     meta=st.dictionaries(token, st.integers(-(2**63), 2**63 - 1) | token, max_size=3),
 )
+
+
+# -- JSON values and the shapes they have -------------------------------------------------
+
+from recorder.shape import Arr, Obj, Shape, string_kind  # noqa: E402
+
+SCALAR_SHAPES = ["string", "integer", "number", "boolean", "null", "string:numeric",
+                 "string:date-time", "string:date", "string:uuid"]
+keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
+
+
+def _obj(fields: dict[str, Shape]) -> Shape:
+    return Obj(tuple(sorted(fields.items())), frozenset(fields))
+
+
+# Shapes that a single value can have: every key present, arrays of one element shape.
+shapes: st.SearchStrategy[Shape] = st.recursive(
+    st.sampled_from(SCALAR_SHAPES),
+    lambda inner: st.dictionaries(keys, inner, max_size=5).map(_obj) | inner.map(Arr),
+    max_leaves=15,
+)
+
+
+def values_of(shape: Shape) -> st.SearchStrategy[object]:
+    """JSON values whose shape is exactly `shape`."""
+    if isinstance(shape, Obj):
+        return st.fixed_dictionaries({k: values_of(v) for k, v in shape.fields})
+    if isinstance(shape, Arr):
+        return st.lists(values_of(shape.items), min_size=1, max_size=3)
+    return {
+        "string": st.text(max_size=12).filter(lambda s: string_kind(s) == "string"),
+        "integer": st.integers(-(10**12), 10**12),
+        "number": st.floats(allow_nan=False, allow_infinity=False, width=32),
+        "boolean": st.booleans(),
+        "null": st.none(),
+        "string:numeric": st.decimals(allow_nan=False, allow_infinity=False, places=2,
+                                      min_value=-10**6, max_value=10**6).map(str),
+        "string:date-time": st.datetimes().map(lambda d: d.isoformat(timespec="seconds") + "Z"),
+        "string:date": st.dates().map(lambda d: d.isoformat()),
+        "string:uuid": st.uuids().map(str),
+    }[str(shape)]
+
+
+object_shapes = st.dictionaries(keys, shapes, min_size=1, max_size=6).map(_obj)
+json_objects = object_shapes.flatmap(values_of)

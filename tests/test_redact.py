@@ -76,18 +76,20 @@ def test_placeholders_keep_length_and_character_classes(secret: str) -> None:
 
 
 @given(st.text(min_size=1, max_size=40))
-def test_equal_secrets_give_equal_placeholders_and_keys_differ(secret: str) -> None:
+def test_equal_secrets_give_equal_placeholders(secret: str) -> None:
     assert Redactor(KEY).placeholder(secret) == Redactor(KEY).placeholder(secret)
-    if any(c.isascii() and c.isalnum() for c in secret) and len(secret) > 6:
-        assert Redactor(KEY).placeholder(secret) != Redactor(b"x" * 32).placeholder(secret)
+
+
+def test_another_key_gives_other_placeholders() -> None:
+    token = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+    assert Redactor(KEY).placeholder(token) != Redactor(b"x" * 32).placeholder(token)
 
 
 def test_redaction_is_idempotent_in_shape_and_does_not_touch_the_input() -> None:
     item = factories.interaction(factories.request(headers=(("Authorization", "Basic dTpw"),)))
     once = redactor().interaction(item)
     assert header_value(item.request.headers, "authorization") == "Basic dTpw"
-    twice = redactor().interaction(once)
-    assert once.meta["redacted"] == twice.meta["redacted"]
+    assert redactor().interaction(once) is once  # placeholders are not redacted again
 
 
 def test_the_key_is_created_owner_only_and_reused(tmp_path: Path) -> None:

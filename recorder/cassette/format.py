@@ -55,12 +55,12 @@ class Damage:
         )
 
 
-def new_header(source: Mapping[str, Any]) -> dict[str, Any]:
+def new_header(source: Mapping[str, Any], created_at: str | None = None) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return {
         "magic": MAGIC,
         "format": FORMAT_VERSION,
-        "created_at": now,
+        "created_at": created_at or now,
         "recorder_version": __version__,
         "source": dict(source),
     }
@@ -80,8 +80,10 @@ class CassetteWriter:
         self.count = 0
 
     @classmethod
-    def create(cls, path: Path, source: Mapping[str, Any]) -> CassetteWriter:
-        """Create `path` exclusively (an existing file is never overwritten)."""
+    def create(cls, path: Path, source: Mapping[str, Any],
+               created_at: str | None = None) -> CassetteWriter:
+        """Create `path` exclusively (an existing file is never overwritten). Derived
+        cassettes pass their inputs' `created_at` so their bytes are reproducible."""
         try:
             file = open(path, "xb", buffering=0)  # noqa: SIM115 - owned by the writer
         except FileExistsError:
@@ -93,7 +95,7 @@ class CassetteWriter:
             ) from exc
         writer = cls(file, path)
         try:
-            writer._write(writer._packer.pack(new_header(source)))
+            writer._write(writer._packer.pack(new_header(source, created_at)))
         except BaseException:
             file.close()
             path.unlink(missing_ok=True)

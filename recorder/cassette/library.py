@@ -116,7 +116,8 @@ class Library:
             f"its versions: {', '.join(str(v.number) for v in versions)}",
         )
 
-    def create(self, name: str, source: Mapping[str, Any]) -> tuple[Version, CassetteWriter]:
+    def create(self, name: str, source: Mapping[str, Any],
+               created_at: str | None = None) -> tuple[Version, CassetteWriter]:
         """Start the next version of `name`. Exclusive creation means two writers racing for
         one number never share a file: the loser takes the next number."""
         folder = self.root / check_name(name)
@@ -131,7 +132,8 @@ class Library:
         while True:
             path = self.version_path(name, number)
             try:
-                return Version(name, number, path), CassetteWriter.create(path, source)
+                return Version(name, number, path), CassetteWriter.create(path, source,
+                                                                          created_at)
             except FileExistsError:
                 number += 1
 
@@ -148,10 +150,11 @@ class Library:
         return VersionInfo(version, count, created, stat.st_size, damaged)
 
 
-def create_file(path: Path, source: Mapping[str, Any]) -> CassetteWriter:
+def create_file(path: Path, source: Mapping[str, Any],
+                created_at: str | None = None) -> CassetteWriter:
     """A writer for an explicit `-o PATH`, refusing to overwrite an existing file."""
     try:
-        return CassetteWriter.create(path, source)
+        return CassetteWriter.create(path, source, created_at)
     except FileExistsError:
         raise LibraryError(
             f"{path} already exists", "recorder never overwrites a cassette: choose a new path"
