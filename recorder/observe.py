@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from recorder.model import Interaction, media_type
 from recorder.shape import (
     Shape,
-    body_shape,
+    is_json_value,
     key_orders,
     match_template,
     order_id,
-    parse_json,
-    segment_placeholder,
+    parse_body,
     shape_id,
     template_path,
 )
@@ -91,18 +90,12 @@ def observe(interaction: Interaction, router: Router) -> Observation:
     route = router.route(request.path)
     if response is None:
         kind = interaction.error.kind if interaction.error else "none"
-        shape: Shape = "none"
-        return Observation(request.method, route, f"error:{kind}", "", shape, shape_id(shape),
-                           frozenset(), order_id(()))
+        return Observation(request.method, route, f"error:{kind}", "", "none",
+                           shape_id("none"), frozenset(), order_id(frozenset()))
     media = media_type(response.headers)
-    shape = body_shape(response.body, media)
-    orders: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
-    if not isinstance(shape, str) or shape not in ("empty", "text", "binary"):
-        ok, value = parse_json(response.body) if "json" in media or not media else (False, None)
-        if ok:
-            orders = frozenset(key_orders(value))
+    shape, value = parse_body(response.body, media)
+    orders = frozenset(key_orders(value)) if is_json_value(value) else frozenset()
     return Observation(request.method, route, str(response.status), media, shape,
                        shape_id(shape), orders, order_id(orders))
 
 
-__all__ = ["Observation", "Router", "observe", "segment_placeholder"]

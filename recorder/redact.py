@@ -139,17 +139,15 @@ class Redactor:
         """A copy of `interaction` with its secrets replaced; the input is not changed."""
         redacted: list[str] = []
         already = frozenset(interaction.meta.get("redacted", ()))
-        request = replace(
-            interaction.request,
-            headers=self.headers(interaction.request.headers, "request", redacted, already),
-        )
+        request_headers = self.headers(interaction.request.headers, "request", redacted, already)
         response = interaction.response
-        if response is not None:
-            response = replace(
-                response, headers=self.headers(response.headers, "response", redacted, already)
-            )
+        response_headers = None if response is None else self.headers(
+            response.headers, "response", redacted, already)
         if not redacted:
-            return interaction
+            return interaction  # nothing secret: no copies on the hot path
+        request = replace(interaction.request, headers=request_headers)
+        if response is not None and response_headers is not None:
+            response = replace(response, headers=response_headers)
         meta = dict(interaction.meta)
         meta["redacted"] = sorted(set(meta.get("redacted", ())) | set(redacted))
         return interaction.evolve(request=request, response=response, meta=meta)

@@ -15,10 +15,11 @@ Key order is not part of the shape; `key_orders()` gives it separately.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Union
 from urllib.parse import parse_qsl
@@ -56,7 +57,12 @@ class Union_:
 Shape = Union[str, Obj, Arr, Union_]  # noqa: UP007 - a recursive alias needs Union here
 
 
+_MAYBE_SPECIAL = frozenset("-0123456789abcdefABCDEF")  # how numbers, dates and uuids start
+
+
 def string_kind(value: str) -> str:
+    if not value or value[0] not in _MAYBE_SPECIAL:
+        return "string"  # fast path: most strings are words
     if _NUMERIC.fullmatch(value):
         return "string:numeric"
     if _DATE_TIME.fullmatch(value):
@@ -159,6 +165,7 @@ def _canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=4096)  # an API has few shapes and sees them again and again
 def shape_id(shape: Shape) -> str:
     return hashlib.sha256(_canonical(to_jsonable(shape)).encode()).hexdigest()[:12]
 
@@ -189,29 +196,42 @@ def parse_json(body: bytes) -> tuple[bool, Any]:
 
 def body_shape(body: bytes, content_type: str) -> Shape:
     """The shape of a body given its media type; JSON gets the full type tree."""
+    return parse_body(body, content_type)[0]
+
+
+_NO_VALUE = object()
+
+
+def parse_body(body: bytes, content_type: str) -> tuple[Shape, Any]:
+    """The body's shape and, for JSON, its parsed value (else `_NO_VALUE`): one parse serves
+    both the shape and the key orders."""
     if not body:
-        return "empty"
+        return "empty", _NO_VALUE
     stripped = body.lstrip()[:1]
     if "json" in content_type or (not content_type and stripped in (b"{", b"[")):
         ok, value = parse_json(body)
         if ok:
-            return value_shape(value)
+            return value_shape(value), value
     if content_type == "application/x-www-form-urlencoded":
         try:
             keys = sorted({k for k, _ in parse_qsl(body.decode(), keep_blank_values=True)})
-            return "form:" + ",".join(keys)
+            return "form:" + ",".join(keys), _NO_VALUE
         except UnicodeDecodeError:
-            return "binary"
+            return "binary", _NO_VALUE
     if "xml" in content_type:
         names = sorted({m.decode("ascii", "replace") for m in _XML_TAG.findall(body[:65536])})
-        return "xml:" + ",".join(names)
+        return "xml:" + ",".join(names), _NO_VALUE
     if content_type.startswith("text/") or "json" in content_type:
-        return "text"
+        return "text", _NO_VALUE
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        return "binary"
-    return "text"
+        return "binary", _NO_VALUE
+    return "text", _NO_VALUE
+
+
+def is_json_value(value: Any) -> bool:
+    return value is not _NO_VALUE
 
 
 def key_orders(value: Any, path: str = "$") -> Iterator[tuple[str, tuple[str, ...]]]:
@@ -229,8 +249,9 @@ def key_orders(value: Any, path: str = "$") -> Iterator[tuple[str, tuple[str, ..
                     yield entry
 
 
-def order_id(orders: Iterable[tuple[str, tuple[str, ...]]]) -> str:
-    data = _canonical(sorted(set(orders)))
+@functools.lru_cache(maxsize=4096)
+def order_id(orders: frozenset[tuple[str, tuple[str, ...]]]) -> str:
+    data = _canonical(sorted(orders))
     return hashlib.sha256(data.encode()).hexdigest()[:12]
 
 

@@ -72,6 +72,7 @@ def markdown(rows: list[Row]) -> str:
 
 
 import contextlib  # noqa: E402
+import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
@@ -145,3 +146,18 @@ def fast_upstream() -> Iterator[str]:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         yield f"http://127.0.0.1:{port}"
+
+
+def run_measured(args: list[str]) -> tuple[float, int]:
+    """Run a command; return its wall time (s) and peak RSS (KiB) from the kernel (wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {err}")
+    return elapsed, usage.ru_maxrss
