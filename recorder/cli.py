@@ -21,6 +21,7 @@ from recorder.cassette.library import LIBRARY_ENV, Library, create_file, looks_l
 from recorder.errors import RecorderError
 from recorder.home import recorder_home
 from recorder.model import Interaction
+from recorder.replay.index import DEFAULT_MATCH_ON, MATCHERS, REPEAT_MODES
 from recorder.views import human_size, interaction_detail, interaction_json, interaction_table
 from recorder.views import textconv as textconv_lines
 
@@ -656,6 +657,123 @@ def check_command(ctx: click.Context, cassettes: tuple[str, ...], schema_file: P
         verdict = "all match" if not failures else f"{len(failures)} fail"
         click.echo(f"checked {checked} responses against {schema_file}: {verdict}")
     ctx.exit(1 if failures else 0)
+
+
+@cli.command("replay")
+@click.argument("cassettes", nargs=-1, required=True)
+@click.option("--mode", type=click.Choice(["direct", "proxy"]), default="direct",
+              show_default=True, help="direct: a base-URL server; proxy: an HTTP(S) proxy "
+              "that intercepts TLS with recorder's CA.")
+@click.option("--listen", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT",
+              help="Where to listen (port 0 picks a free one and prints it).")
+@click.option("--match-on", default=",".join(DEFAULT_MATCH_ON), show_default=True,
+              metavar="LIST", help=f"Comma-separated matchers: {', '.join(MATCHERS)}.")
+@click.option("--match-header", "match_headers", multiple=True, metavar="NAME",
+              help="Compare this request header too (adds the headers matcher).")
+@click.option("--ignore-query", is_flag=True, help="Do not compare query strings at all.")
+@click.option("--ignore-param", "ignore_params", multiple=True, metavar="NAME",
+              help="Ignore this query parameter (repeatable), e.g. a cache buster.")
+@click.option("--ignore-json", "ignore_json", multiple=True, metavar="PATH",
+              help="Ignore this request-body JSON path (repeatable): $.timestamp, "
+              "$.items[].nonce.")
+@click.option("--repeat", type=click.Choice(list(REPEAT_MODES)), default="last",
+              show_default=True, help="After the last recorded response of a request: "
+              "serve it again, start over, or miss.")
+@click.option("--variants", type=click.Choice(["off", "rotate"]), default="off",
+              show_default=True, help="rotate: serve each endpoint's recorded response "
+              "shapes in turn, one per request, so a suite meets every shape.")
+@click.option("--host", help="Answer as this recorded host when the cassette has several "
+              "(default: the Host header).")
+@click.option("--miss-status", type=click.IntRange(100, 999), default=599, show_default=True,
+              help="Status of the near-miss report sent on a miss.")
+@click.option("--latency", default="none", show_default=True,
+              help="none, recorded, or a fixed delay such as 150ms.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any request missed.")
+@click.option("--strict-unused", is_flag=True, help="With --strict: also exit 1 if a recorded "
+              "interaction was never used.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the final report here as JSON.")
+@click.option("--exit-after", type=click.IntRange(min=1), metavar="N",
+              help="Stop after N requests.")
+@click.option("--ready-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the server's URL here once it listens (for scripts).")
+@click.option("--json", "as_json", is_flag=True, help="Print the final report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not log misses as they happen.")
+@click.pass_context
+def replay_command(
+    ctx: click.Context, cassettes: tuple[str, ...], mode: str, listen: str, match_on: str,
+    match_headers: tuple[str, ...], ignore_query: bool, ignore_params: tuple[str, ...],
+    ignore_json: tuple[str, ...], repeat: str, variants: str, host: str | None,
+    miss_status: int,
+    latency: str, strict: bool, strict_unused: bool, report_file: Path | None,
+    exit_after: int | None, ready_file: Path | None, as_json: bool, quiet: bool,
+) -> None:
+    """Serve recorded responses to a test suite, and explain every miss.
+
+    Direct mode is the API's base URL; a miss answers --miss-status with a near-miss
+    report: the closest recorded requests and which matchers failed. Identical requests
+    get their recorded responses in recorded order. GET /__recorder/report returns the
+    live report (matched, missed, unused).
+    """
+    from recorder.replay.app import ReplayApp, ReplaySettings, parse_latency
+    from recorder.replay.index import MatchConfig, ReplayIndex
+
+    matchers = tuple(m.strip() for m in match_on.split(",") if m.strip())
+    if match_headers and "headers" not in matchers:
+        matchers = (*matchers, "headers")
+    config = MatchConfig(
+        match_on=matchers, headers=match_headers,
+        ignore_query=("*",) if ignore_query else ignore_params, ignore_json=ignore_json,
+        repeat=repeat, variants=variants == "rotate",
+    )
+    if strict_unused and not strict:
+        raise click.UsageError("--strict-unused goes with --strict")
+    bind_host, port = parse_listen(listen)
+    warn_if_public(bind_host)
+    settings = ReplaySettings(miss_status=miss_status, latency=parse_latency(latency),
+                              host=host)
+    lib = library(ctx)
+    paths = [lib.resolve(ref) for ref in cassettes]
+    index = ReplayIndex.build(read_many(paths), config)
+    if host is not None and host.lower() not in {h.lower() for h in index.hosts}:
+        raise click.BadParameter(f"{host!r} is not a recorded host; recorded: "
+                                 f"{', '.join(index.hosts)}", param_hint="--host")
+
+    def log(message: str) -> None:
+        if not quiet:
+            err_console.print(f"[yellow]{message}[/yellow]", highlight=False)
+
+    app = ReplayApp(index, settings, log)
+
+    def ready(address: tuple[str, int]) -> None:
+        url = f"http://{_netloc(*address)}"
+        if ready_file is not None:
+            ready_file.write_text(url + "\n")
+        what = "base URL" if mode == "direct" else "proxy"
+        err_console.print(f"recorder replay: {len(index.interactions)} interactions from "
+                          f"{', '.join(str(p) for p in paths)}; {what} [bold]{url}[/bold]",
+                          highlight=False)
+
+    if mode == "direct":
+        from recorder.replay.server import ServeHooks, serve_until_stopped
+
+        stopped_by = serve_until_stopped(app, bind_host, port, ServeHooks(ready), exit_after)
+    else:
+        from recorder.replay.proxy import serve_proxy
+
+        stopped_by = serve_proxy(app, bind_host, port, ready, exit_after)
+    report = app.report()
+    report["stopped_by"] = stopped_by
+    if report_file is not None:
+        report_file.write_text(json.dumps(report, indent=2) + "\n")
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(f"replayed {report['requests']} requests: {report['matched']} matched, "
+                   f"{report['missed']} missed; {report['unused']} of {report['recorded']} "
+                   "recorded interactions unused")
+    failed = strict and (report["missed"] > 0 or (strict_unused and report["unused"] > 0))
+    ctx.exit(1 if failed else 0)
 
 
 def iter_cassette(reader: CassetteReader) -> Iterator[Interaction]:

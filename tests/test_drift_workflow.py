@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from recorder.cli import cli
 from recorder.demo.api import make_server, serve_in_thread
-from tests.capture.harness import CaptureProcess
+from tests.harness import CaptureProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from fxclient import FxClient, typical_session

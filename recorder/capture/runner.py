@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,10 +108,21 @@ class _LogRelay(logging.Handler):
 
 
 @dataclass
-class _Stop:
+class StopSignal:
+    """Why and when a running proxy should stop; the first reason wins."""
+
     reason: str = ""
     fatal: RecorderError | None = None
     event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def request(self, reason: str) -> None:
+        if not self.reason:
+            self.reason = reason
+            self.event.set()
+
+    def fail(self, error: RecorderError) -> None:
+        self.fatal = error
+        self.request("error")
 
 
 def run_capture(
@@ -125,74 +137,85 @@ def run_capture(
     hooks: CaptureHooks | None = None,
 ) -> CaptureResult:
     check_filter(filter_expression)
+    hooks = hooks or CaptureHooks()
     opts = settings.options()
     return asyncio.run(_capture(opts, settings, writer, redactor, filter_expression, max_body,
-                                duration, max_flows, hooks or CaptureHooks()))
+                                duration, max_flows, hooks))
 
 
 async def _capture(
-    opts: options.Options,
-    settings: ProxySettings,
-    writer: CassetteWriter,
-    redactor: Redactor,
-    filter_expression: str | None,
-    max_body: int,
-    duration: float | None,
-    max_flows: int | None,
-    hooks: CaptureHooks,
+    opts: options.Options, settings: ProxySettings, writer: CassetteWriter,
+    redactor: Redactor, filter_expression: str | None, max_body: int,
+    duration: float | None, max_flows: int | None, hooks: CaptureHooks,
 ) -> CaptureResult:
-    loop = asyncio.get_running_loop()
-    stop = _Stop()
-
-    def request_stop(reason: str) -> None:
-        if not stop.reason:
-            stop.reason = reason
-            stop.event.set()
+    stop = StopSignal()
 
     def on_record(stats: CaptureStats) -> None:
         if max_flows is not None and stats.flows >= max_flows:
-            request_stop("max-flows")
+            stop.request("max-flows")
 
-    def on_fatal(error: RecorderError) -> None:
-        stop.fatal = error
-        request_stop("error")
+    addon = CaptureAddon(writer, redactor, on_record=on_record, on_fatal=stop.fail)
+    started = time.monotonic()
+    address = await run_mitmproxy(
+        opts, [addon], settings, stop, hooks, duration,
+        {"recorder_filter": filter_expression or "", "recorder_max_body": max_body},
+        tick=lambda: hooks.tick(addon.stats),
+    )
+    if stop.fatal is not None:
+        raise stop.fatal
+    return CaptureResult(addon.stats, time.monotonic() - started, stop.reason, address)
 
+
+async def run_mitmproxy(
+    opts: options.Options,
+    addons: list[object],
+    settings: ProxySettings,
+    stop: StopSignal,
+    hooks: CaptureHooks,
+    duration: float | None = None,
+    addon_options: dict[str, object] | None = None,
+    tick: Callable[[], None] = lambda: None,
+) -> tuple[str, int]:
+    """Run mitmproxy with `addons` until `stop` is requested (Ctrl-C, SIGTERM, `duration`
+    or the addons themselves); returns the address it listened on."""
+    loop = asyncio.get_running_loop()
     master = Master(opts, event_loop=loop)
     master.addons.add(*default_addons())
-    addon = CaptureAddon(writer, redactor, on_record=on_record, on_fatal=on_fatal)
-    master.addons.add(addon)
-    master.options.update(recorder_filter=filter_expression or "", recorder_max_body=max_body)
-
+    master.addons.add(*addons)
+    if addon_options:
+        master.options.update(**addon_options)
     relay = _LogRelay(hooks.log)
     watched = [logging.getLogger("mitmproxy"), logging.getLogger("recorder")]
     for logger in watched:
         logger.addHandler(relay)
         logger.propagate = False
-    started = time.monotonic()
     run = asyncio.create_task(master.run())
     try:
         address = await _wait_until_listening(master, run, settings)
         hooks.ready(address)
+        # Signals belong to the main thread; a proxy on a background thread (the pytest
+        # plugin's) is stopped through `stop` instead.
+        handle_signals = threading.current_thread() is threading.main_thread()
         for sig, reason in ((signal.SIGINT, "interrupt"), (signal.SIGTERM, "sigterm")):
-            loop.add_signal_handler(sig, request_stop, reason)
+            if handle_signals:
+                loop.add_signal_handler(sig, stop.request, reason)
         if duration is not None:
-            loop.call_later(duration, request_stop, "duration")
+            loop.call_later(duration, stop.request, "duration")
         while not stop.event.is_set():
             try:
                 await asyncio.wait_for(stop.event.wait(), hooks.tick_seconds)
             except TimeoutError:
-                hooks.tick(addon.stats)
+                tick()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
         master.shutdown()
         await run
         for logger in watched:
             logger.removeHandler(relay)
             logger.propagate = True
-    if stop.fatal is not None:
-        raise stop.fatal
-    return CaptureResult(addon.stats, time.monotonic() - started, stop.reason, address)
+    return address
 
 
 async def _wait_until_listening(

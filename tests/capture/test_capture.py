@@ -19,7 +19,7 @@ import requests
 from recorder.cassette.format import CassetteReader, read_interactions
 from recorder.cassette.library import Library
 from recorder.model import Interaction, header_value
-from tests.capture.harness import CaptureProcess, run_capture_cli
+from tests.harness import CaptureProcess, run_cli
 from tests.upstream import RATE, Upstream
 
 pytestmark = pytest.mark.slow
@@ -235,7 +235,7 @@ def test_max_flows_and_duration_stop_by_themselves(workdir: Path, upstream: Upst
     out, _ = capture.process.communicate(timeout=30)
     summary = json.loads(out)
     assert (summary["interactions"], summary["stopped_by"]) == (2, "max-flows")
-    done = run_capture_cli(["--mode", "reverse", "--upstream", upstream.http_url,
+    done = run_cli("capture", ["--mode", "reverse", "--upstream", upstream.http_url,
                             "--listen", "127.0.0.1:0", "--duration", "0.5", "--name", "idle",
                             "--json"], workdir)
     assert done.code == 0, done.stderr
@@ -292,7 +292,7 @@ def test_port_in_use_is_a_clear_error_and_leaves_nothing(workdir: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        done = run_capture_cli(["--listen", f"127.0.0.1:{port}", "--name", "fx"], workdir)
+        done = run_cli("capture", ["--listen", f"127.0.0.1:{port}", "--name", "fx"], workdir)
     assert done.code == 1
     assert "cannot listen on 127.0.0.1:" in done.stderr and "hint:" in done.stderr
     assert "Traceback" not in done.stderr
@@ -314,7 +314,7 @@ def test_port_in_use_is_a_clear_error_and_leaves_nothing(workdir: Path) -> None:
     ],
 )
 def test_bad_usage_exits_2_with_one_message(workdir: Path, args: list[str], message: str) -> None:
-    done = run_capture_cli(args, workdir)
+    done = run_cli("capture", args, workdir)
     assert done.code == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr

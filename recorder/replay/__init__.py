@@ -1,0 +1,1 @@
+"""Replay: serve cassettes to test suites (direct server or HTTPS proxy) and explain misses."""

@@ -1,0 +1,187 @@
+"""What the replay server does with one request, free of sockets: look it up, build the
+reply (or a near-miss report), count it for the final report.
+
+Used by the direct server (server.py) and the proxy addon (proxy.py) alike.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from recorder.errors import UsageError
+from recorder.model import Headers, Interaction, Request, Response, header_value
+from recorder.replay.index import ReplayIndex
+from recorder.replay.respond import WireCache, wire_bytes
+
+CONTROL_PREFIX = "/__recorder/"
+MAX_LISTED = 100  # misses and unused interactions listed in a report, at most
+
+
+def parse_latency(text: str) -> float | str:
+    """`none`, `recorded`, or a fixed delay: `150ms`, `0.2s`, `0.2`."""
+    if text in ("none", "recorded"):
+        return text
+    value = text.removesuffix("ms") if text.endswith("ms") else text.removesuffix("s")
+    try:
+        seconds = float(value) / (1000 if text.endswith("ms") else 1)
+    except ValueError:
+        raise UsageError(f"--latency {text!r} is not none, recorded or a duration",
+                         "e.g. --latency recorded, --latency 150ms") from None
+    if seconds < 0:
+        raise UsageError("--latency cannot be negative", "e.g. --latency 150ms")
+    return seconds
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    miss_status: int = 599
+    latency: float | str = "none"
+    host: str | None = None  # the recorded host to answer as (default: from Host header)
+    scheme: str = "http"
+
+
+@dataclass
+class Reply:
+    """What to do on the wire: send `data` (after `delay` s) or fail like the upstream did."""
+
+    data: bytes = b""
+    delay: float = 0.0
+    action: str = "send"  # send | reset | close | hold
+    keep_alive: bool = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to answer: `response` (None: fail as `action` says), the recorded position and
+    encoding for caching, and a delay in seconds."""
+
+    response: Response | None
+    position: int | None = None
+    encoding: str | None = None
+    delay: float = 0.0
+    action: str = "send"
+
+
+@dataclass
+class ReplayStats:
+    requests: int = 0
+    matched: int = 0
+    missed: int = 0
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+
+def request_from_wire(method: str, target: str, headers: Headers, body: bytes,
+                      http_version: str, settings: ReplaySettings) -> Request:
+    """An incoming request in recorder's model. Absolute-form targets (proxies) carry their
+    own scheme and host; origin-form takes the host from --host or the Host header."""
+    parts = urlsplit(target)
+    host = settings.host or (parts.hostname or "") or _host_header(headers)
+    scheme = parts.scheme or settings.scheme
+    port = parts.port or (443 if scheme == "https" else 80)
+    return Request(method, scheme, host, port, parts.path or "/", parts.query,
+                   f"HTTP/{http_version}", headers, body)
+
+
+def _host_header(headers: Headers) -> str:
+    host = header_value(headers, "host") or ""
+    return host.rsplit(":", 1)[0].strip("[]") if not host.endswith("]") else host.strip("[]")
+
+
+class ReplayApp:
+    def __init__(self, index: ReplayIndex, settings: ReplaySettings,
+                 log: Callable[[str], None] = lambda message: None) -> None:
+        self.index = index
+        self.settings = settings
+        self.log = log
+        self.stats = ReplayStats()
+        self.cache = WireCache()
+
+    def decide(self, request: Request) -> Decision:
+        """Look a request up and count it: the recorded answer, a recorded failure, a
+        near-miss report, or a control endpoint's answer."""
+        if request.path.startswith(CONTROL_PREFIX):
+            return Decision(self._control(request))
+        self.stats.requests += 1
+        found = self.index.lookup(request)
+        if found.position is None:
+            return Decision(self._miss(request, found.reason))
+        self.stats.matched += 1
+        interaction = self.index.interactions[found.position]
+        delay = self._delay(interaction)
+        if interaction.response is None:
+            return Decision(None, delay=delay, action=_failure_action(interaction))
+        return Decision(interaction.response, found.position,
+                        interaction.meta.get("response_content_encoding"), delay)
+
+    def handle(self, request: Request, keep_alive: bool = True) -> Reply:
+        """The direct server's path: a decision as cached wire bytes."""
+        decision = self.decide(request)
+        if decision.response is None:
+            return Reply(action=decision.action, delay=decision.delay, keep_alive=False)
+        accept = header_value(request.headers, "accept-encoding") or ""
+        if decision.position is None:
+            return Reply(wire_bytes(decision.response, None, keep_alive=keep_alive),
+                         keep_alive=keep_alive)
+        data = self.cache.get(decision.position, decision.response, decision.encoding,
+                              accept, keep_alive)
+        return Reply(data, decision.delay, keep_alive=keep_alive)
+
+    def _delay(self, interaction: Interaction) -> float:
+        latency = self.settings.latency
+        if latency == "recorded":
+            return interaction.timing.ended or 0.0
+        return latency if isinstance(latency, float) else 0.0
+
+    def _miss(self, request: Request, reason: str) -> Response:
+        self.stats.missed += 1
+        near = [n.to_json() for n in self.index.near_misses(request)]
+        target = request.path + (f"?{request.query}" if request.query else "")
+        report = {"error": "recorder: no recorded interaction matches this request",
+                  "request": f"{request.method} {target}", "reason": reason,
+                  "matched_on": list(self.index.match_on), "closest": near}
+        if len(self.stats.misses) < MAX_LISTED:
+            self.stats.misses.append(report)
+        closest = near[0]["differs"] if near else {}
+        self.log(f"MISS {request.method} {target}: {reason}"
+                 + (f"; closest differs in {'; '.join(closest.values())}" if closest else ""))
+        return Response(self.settings.miss_status, "Recorder Miss",
+                        headers=(("Content-Type", "application/json"),),
+                        body=json.dumps(report, indent=2).encode())
+
+    def _control(self, request: Request) -> Response:
+        if request.path == CONTROL_PREFIX + "report":
+            return Response(200, "OK", headers=(("Content-Type", "application/json"),),
+                            body=json.dumps(self.report(), indent=2).encode())
+        return Response(404, "Not Found", headers=(("Content-Type", "text/plain"),),
+                        body=b"recorder: known: /__recorder/report\n")
+
+    def report(self) -> dict[str, Any]:
+        unused = self.index.unused()
+        return {
+            "requests": self.stats.requests,
+            "matched": self.stats.matched,
+            "missed": self.stats.missed,
+            "unused": len(unused),
+            "recorded": len(self.index.interactions),
+            "misses": self.stats.misses,
+            "unused_interactions": [
+                {"position": p, "seq": self.index.interactions[p].seq,
+                 "request": _describe(self.index.interactions[p].request)}
+                for p in unused[:MAX_LISTED]],
+            "generated_at": time.time(),
+        }
+
+
+def _describe(request: Request) -> str:
+    return f"{request.method} {request.path}" + (f"?{request.query}" if request.query else "")
+
+
+def _failure_action(interaction: Interaction) -> str:
+    """A recorded upstream failure becomes the same kind of failure on the wire."""
+    kind = interaction.error.kind if interaction.error else "other"
+    return {"reset": "reset", "timeout": "hold"}.get(kind, "close")

@@ -1,0 +1,62 @@
+"""An in-process replay server on a background thread: for the pytest plugin and for
+tests in Python that want a real server on a real port without a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import TracebackType
+
+from recorder.replay.app import ReplayApp
+from recorder.replay.server import ReplayServer, new_event_loop
+
+
+class BackgroundReplay:
+    def __init__(self, app: ReplayApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self._host, self._port = host, port
+        self._loop = new_event_loop()
+        self._server = ReplayServer(app)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="recorder-replay", daemon=True)
+        self.address: tuple[str, int] = ("", 0)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self.address = self._loop.run_until_complete(
+                self._server.start(self._host, self._port))
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            self._loop.close()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self._server.close())
+        self._loop.close()
+
+    def start(self) -> BackgroundReplay:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+
+    def __enter__(self) -> BackgroundReplay:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

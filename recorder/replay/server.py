@@ -1,0 +1,258 @@
+"""The direct replay server: asyncio + httptools (uvloop when installed), built for speed.
+
+Keep-alive, pipelining (replies leave in request order, even when some are delayed),
+Content-Length and chunked request bodies (the parser decodes both), and limits so a bad
+client gets a 4xx or a close while others keep being served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+import httptools
+
+from recorder.errors import RecorderError
+from recorder.replay.app import ReplayApp, Reply, request_from_wire
+
+MAX_HEADER_BYTES = 64 * 1024
+MAX_BODY_BYTES = 64 * 1024 * 1024
+IDLE_TIMEOUT = 60.0  # seconds a connection may sit without a complete request
+HOLD_SECONDS = 120.0  # how long a replayed upstream timeout keeps the client waiting
+
+
+def _simple(status: int, reason: str) -> bytes:
+    body = f"recorder: {reason}\n".encode()
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: "
+            f"{len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, server: ReplayServer) -> None:
+        self.server = server
+        self.app = server.app
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.url = b""
+        self.headers: list[tuple[str, str]] = []
+        self.header_bytes = 0
+        self.body: list[bytes] = []
+        self.body_bytes = 0
+        self.pending: asyncio.Future[None] | None = None  # the last delayed reply, for order
+        self.closing = False
+        self.idle: asyncio.TimerHandle | None = None
+
+    # -- transport events --
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one
+        self.transport = cast(asyncio.Transport, transport)
+        self.server.connections.add(self)
+        self._arm_idle()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        self.closing = True
+        if self.idle is not None:
+            self.idle.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        self._arm_idle()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(400, "Bad Request")
+        except httptools.HttpParserError:
+            self._fail(400, "Bad Request")
+
+    # -- parser callbacks --
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.headers = []
+        self.header_bytes = 0
+        self.body = []
+        self.body_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.header_bytes += len(url)
+        if self.header_bytes > MAX_HEADER_BYTES:
+            self._fail(414, "URI Too Long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_bytes += len(name) + len(value)
+        if self.header_bytes > MAX_HEADER_BYTES:
+            self._fail(431, "Request Header Fields Too Large")
+            return
+        self.headers.append((name.decode("latin-1"), value.decode("utf-8", "surrogateescape")))
+
+    def on_body(self, body: bytes) -> None:
+        self.body_bytes += len(body)
+        if self.body_bytes > MAX_BODY_BYTES:
+            self._fail(413, "Content Too Large")
+            return
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.closing:
+            return
+        request = request_from_wire(
+            self.parser.get_method().decode("ascii", "replace"),
+            self.url.decode("utf-8", "surrogateescape"), tuple(self.headers),
+            b"".join(self.body), self.parser.get_http_version(), self.app.settings)
+        keep_alive = self.parser.should_keep_alive()
+        reply = self.app.handle(request, keep_alive)
+        self._send(reply)
+        self.server.after_request()
+
+    # -- replies, in order --
+    def _send(self, reply: Reply) -> None:
+        if reply.delay <= 0 and reply.action == "send" and (
+                self.pending is None or self.pending.done()):
+            self._write(reply)
+            return
+        previous = self.pending
+        self.pending = asyncio.ensure_future(self._send_later(reply, previous))
+
+    async def _send_later(self, reply: Reply, previous: asyncio.Future[None] | None) -> None:
+        if previous is not None:
+            await previous
+        if reply.delay > 0:
+            await asyncio.sleep(reply.delay)
+        if reply.action == "hold":
+            await asyncio.sleep(HOLD_SECONDS)
+            reply = Reply(action="close")
+        self._write(reply)
+
+    def _write(self, reply: Reply) -> None:
+        transport = self.transport
+        if transport is None or self.closing:
+            return
+        if reply.action == "reset":
+            self._reset()
+        elif reply.action == "close":
+            self.closing = True
+            transport.close()
+        else:
+            transport.write(reply.data)
+            if not reply.keep_alive:
+                self.closing = True
+                transport.close()
+
+    def _reset(self) -> None:
+        assert self.transport is not None
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.closing = True
+        self.transport.abort()
+
+    def _fail(self, status: int, reason: str) -> None:
+        if self.transport is not None and not self.closing:
+            self.closing = True
+            self.transport.write(_simple(status, reason))
+            self.transport.close()
+
+    def _arm_idle(self) -> None:
+        if self.idle is not None:
+            self.idle.cancel()
+        loop = asyncio.get_running_loop()
+        self.idle = loop.call_later(self.server.idle_timeout, self._idle_out)
+
+    def _idle_out(self) -> None:
+        if self.pending is not None and not self.pending.done():
+            self._arm_idle()  # a delayed reply is on its way: not idle
+            return
+        if self.transport is not None and not self.closing:
+            self.closing = True
+            self.transport.close()
+
+
+class ReplayServer:
+    def __init__(self, app: ReplayApp, idle_timeout: float = IDLE_TIMEOUT) -> None:
+        self.app = app
+        self.idle_timeout = idle_timeout
+        self.connections: set[_Connection] = set()
+        self.server: asyncio.Server | None = None
+        self.on_request: Callable[[int], None] = lambda count: None
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        try:
+            self.server = await loop.create_server(lambda: _Connection(self), host, port,
+                                                   backlog=1024, reuse_address=True)
+        except OSError as exc:
+            raise RecorderError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                                "choose another port with --listen (port 0 picks one)"
+                                ) from exc
+        address = self.server.sockets[0].getsockname()
+        return str(address[0]), int(address[1])
+
+    def after_request(self) -> None:
+        self.on_request(self.app.stats.requests)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            for connection in list(self.connections):
+                if connection.transport is not None:
+                    connection.transport.close()
+            await self.server.wait_closed()
+
+
+@dataclass
+class ServeHooks:
+    ready: Callable[[tuple[str, int]], None] = lambda address: None
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when it is installed (it is on Linux and macOS), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def serve_until_stopped(app: ReplayApp, host: str, port: int, hooks: ServeHooks,
+                        exit_after: int | None = None) -> str:
+    """Serve until Ctrl-C, SIGTERM or `exit_after` requests; returns what stopped it."""
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        return runner.run(_serve(app, host, port, hooks, exit_after))
+
+
+async def _serve(app: ReplayApp, host: str, port: int, hooks: ServeHooks,
+                 exit_after: int | None) -> str:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    reason = ""
+
+    def request_stop(why: str) -> None:
+        nonlocal reason
+        reason = reason or why
+        stop.set()
+
+    server = ReplayServer(app)
+    if exit_after is not None:
+        server.on_request = lambda count: request_stop("exit-after") if count >= exit_after \
+            else None
+    address = await server.start(host, port)
+    for sig, why in ((signal.SIGINT, "interrupt"), (signal.SIGTERM, "sigterm")):
+        loop.add_signal_handler(sig, request_stop, why)
+    try:
+        hooks.ready(address)
+        await stop.wait()
+        await asyncio.sleep(0.05)  # let the reply to the last request leave
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await server.close()
+    return reason

@@ -1,0 +1,115 @@
+"""`recorder replay` as users run it: a subprocess on a real port, direct and proxy mode."""
+
+from __future__ import annotations
+
+import json
+import signal
+import ssl
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+import requests
+
+from recorder.cassette.library import Library
+from tests import factories
+from tests.harness import ReplayProcess, run_cli
+
+pytestmark = pytest.mark.slow
+
+HOST = "api.example.invalid"  # cannot resolve: proxy mode must never try to reach it
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, recorder_home: Path) -> Path:
+    _, writer = Library(tmp_path / "lib").create("fx", {"kind": "test"})
+    with writer:
+        writer.append(factories.interaction(
+            factories.request(path="/v1/rates", query="base=EUR", host=HOST),
+            factories.response(body={"base": "EUR", "rate": 1.0842}), seq=0))
+        writer.append(factories.interaction(
+            factories.request(path="/v1/unused", host=HOST), factories.response(body={}),
+            seq=1))
+    return tmp_path
+
+
+def test_strict_exits_1_on_a_miss_and_writes_the_report(workdir: Path) -> None:
+    report = workdir / "report.json"
+    replay = ReplayProcess(["fx", "--strict", "--exit-after", "2", "--report", str(report),
+                            "-q"], workdir)
+    assert requests.get(f"{replay.url}/v1/rates?base=EUR", timeout=10).status_code == 200
+    assert requests.get(f"{replay.url}/v1/nope", timeout=10).status_code == 599
+    finished = replay.wait()
+    assert finished.code == 1
+    assert "2 requests: 1 matched, 1 missed" in finished.stdout
+    written = json.loads(report.read_text())
+    assert (written["matched"], written["missed"], written["unused"]) == (1, 1, 1)
+    assert written["stopped_by"] == "exit-after"
+
+
+def test_strict_passes_when_everything_matched_and_strict_unused_does_not(workdir: Path
+                                                                          ) -> None:
+    replay = ReplayProcess(["fx", "--strict", "--exit-after", "1"], workdir)
+    requests.get(f"{replay.url}/v1/rates?base=EUR", timeout=10)
+    assert replay.wait().code == 0
+    replay = ReplayProcess(["fx", "--strict", "--strict-unused", "--json"], workdir)
+    requests.get(f"{replay.url}/v1/rates?base=EUR", timeout=10)
+    finished = replay.stop(signal.SIGTERM)
+    assert finished.code == 1
+    assert json.loads(finished.stdout)["unused_interactions"][0]["request"] == "GET /v1/unused"
+
+
+def test_misses_are_logged_with_the_closest_difference(workdir: Path) -> None:
+    replay = ReplayProcess(["fx"], workdir)
+    requests.get(f"{replay.url}/v1/rates?base=USD", timeout=10)
+    finished = replay.stop()
+    assert "MISS GET /v1/rates" in finished.stderr and "query: got" in finished.stderr
+
+
+def test_proxy_mode_serves_https_through_the_ca_and_never_goes_upstream(
+    workdir: Path, recorder_home: Path
+) -> None:
+    replay = ReplayProcess(["fx", "--mode", "proxy", "--strict"], workdir)
+    ca = recorder_home / "ca" / "mitmproxy-ca-cert.pem"
+    url = f"https://{HOST}/v1/rates?base=EUR"
+    with httpx.Client(proxy=replay.url, verify=ssl.create_default_context(cafile=str(ca))
+                      ) as client:
+        assert client.get(url).json()["rate"] == 1.0842
+    curl = subprocess.run(["curl", "-sS", "--proxy", replay.url, "--cacert", str(ca), url],
+                          capture_output=True, text=True, timeout=30, check=True)
+    assert json.loads(curl.stdout)["rate"] == 1.0842
+    node = subprocess.run(["node", str(Path(__file__).with_name("node_client.mjs")),
+                           replay.url, HOST, "/v1/rates?base=EUR"], capture_output=True,
+                          text=True, timeout=60, check=False,
+                          env={"NODE_EXTRA_CA_CERTS": str(ca), "PATH": "/usr/bin:/bin"})
+    assert node.returncode == 0, node.stderr
+    assert json.loads(node.stdout)["rate"] == 1.0842
+    finished = replay.stop()
+    assert finished.code == 0, finished.stderr  # --strict: nothing missed
+    assert "3 requests: 3 matched, 0 missed" in finished.stdout
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["fx", "--match-on", "method,colour"], 2, "unknown matcher 'colour'"),
+    (["fx", "--latency", "soon"], 2, "is not none, recorded or a duration"),
+    (["fx", "--host", "elsewhere.example"], 2, "is not a recorded host"),
+    (["fx", "--strict-unused"], 2, "--strict-unused goes with --strict"),
+    (["fx", "--repeat", "forever"], 2, "'forever' is not one of"),
+    (["missing"], 1, "no cassette named 'missing'"),
+])
+def test_bad_usage(workdir: Path, args: list[str], code: int, message: str) -> None:
+    done = run_cli("replay", args, workdir)
+    assert done.code == code, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_port_in_use_is_a_clear_error(workdir: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        done = run_cli("replay", ["fx", "--listen", f"127.0.0.1:{busy.getsockname()[1]}"],
+                       workdir)
+    assert done.code == 1 and "cannot listen" in done.stderr and "hint:" in done.stderr
