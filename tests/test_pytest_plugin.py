@@ -12,6 +12,12 @@ from tests import factories
 HOST = "api.example.invalid"  # one host, and one that cannot resolve: nothing goes out
 
 
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """A real pytest in a subprocess: the plugin loads through its entry point, as for users.
+    (In-process runs re-import modules between runs, which confuses requests' cookie jar.)"""
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
 @pytest.fixture
 def library(pytester: pytest.Pytester, recorder_home: Path) -> Path:
     root = pytester.path / "cassettes"
@@ -47,7 +53,7 @@ def test_the_fixture_serves_the_marked_cassette(pytester: pytest.Pytester, libra
         def test_from_the_command_line(recorder_replay):
             assert requests.get(recorder_replay.url + "/v1/tx/1", timeout=10).ok
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--recorder-cassette", "fx",
+    result = run(pytester, "--recorder-cassette", "fx",
                                 "--recorder-library", str(library))
     result.assert_outcomes(passed=2)
 
@@ -61,7 +67,7 @@ def test_a_miss_fails_the_test_with_the_near_miss_report(pytester: pytest.Pytest
         def test_wrong_query(recorder_replay):
             requests.get(recorder_replay.url + "/v1/rates?base=USD", timeout=10)
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--recorder-library", str(library))
+    result = run(pytester, "--recorder-library", str(library))
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*1 request(s) matched no recorded interaction*",
                                  "*query: got*"])
@@ -80,7 +86,7 @@ def test_proxy_mode_offers_proxy_env_for_https(pytester: pytest.Pytester, librar
                                verify=env["REQUESTS_CA_BUNDLE"])
             assert got.json() == {"rate": 1.0842}
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--recorder-library", str(library))
+    result = run(pytester, "--recorder-library", str(library))
     result.assert_outcomes(passed=1)
 
 
@@ -95,7 +101,7 @@ def test_recorder_variants_parametrizes_over_every_shape(pytester: pytest.Pytest
             amount = json.loads(recorder_variant.response.body)["amount"]
             assert isinstance(amount, float)   # the numeric-string shape breaks this
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v")
+    result = run(pytester, "-v")
     result.assert_outcomes(passed=1, failed=1)  # two shapes recorded: 9.2 and "9.20"
 
 
@@ -115,7 +121,7 @@ def test_bad_markers_and_missing_cassettes_fail_clearly(pytester: pytest.Pyteste
         def test_unnamed(recorder_replay):
             pass
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--recorder-library", str(library))
+    result = run(pytester, "--recorder-library", str(library))
     result.assert_outcomes(errors=3)
     result.stdout.fnmatch_lines(["*unknown option(s)*colour*",
                                  "*no cassette named 'nope'*", "*needs a cassette*"])

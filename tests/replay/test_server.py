@@ -146,9 +146,14 @@ def test_a_chunked_request_body_is_reassembled(server: BackgroundReplay) -> None
     assert b"271.05" in raw(server, data, 1)
 
 
-@pytest.mark.parametrize("garbage", [b"\x00\x01\x02 nonsense\r\n\r\n",
-                                     b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 70_000 + b"\r\n\r\n",
-                                     b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"])
+GARBAGE = [
+    b"\x00\x01\x02 nonsense\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 70_000 + b"\r\n\r\n",  # a 70 KB header
+    b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",  # bad chunk size
+]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
 def test_bad_requests_get_a_4xx_and_others_keep_being_served(server: BackgroundReplay,
                                                              garbage: bytes) -> None:
     host, port = server.address
