@@ -754,14 +754,10 @@ def replay_command(
                           f"{', '.join(str(p) for p in paths)}; {what} [bold]{url}[/bold]",
                           highlight=False)
 
-    if mode == "direct":
-        from recorder.replay.server import ServeHooks, serve_until_stopped
+    from recorder.replay.server import ServeHooks, serve_until_stopped
 
-        stopped_by = serve_until_stopped(app, bind_host, port, ServeHooks(ready), exit_after)
-    else:
-        from recorder.replay.proxy import serve_proxy
-
-        stopped_by = serve_proxy(app, bind_host, port, ready, exit_after)
+    stopped_by = serve_until_stopped(app, bind_host, port, ServeHooks(ready), exit_after,
+                                     proxy=mode == "proxy")
     report = app.report()
     report["stopped_by"] = stopped_by
     if report_file is not None:

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from recorder.capture.ca import ensure_ca
 from recorder.cassette.format import CassetteReader
 from recorder.cassette.library import Library
 from recorder.errors import RecorderError
 from recorder.model import Interaction, media_type
 from recorder.replay.app import ReplayApp, ReplaySettings, parse_latency
+from recorder.replay.background import BackgroundReplay
 from recorder.replay.index import MatchConfig, ReplayIndex
 from recorder.shape import body_shape, shape_id, template_path
 
@@ -56,7 +58,6 @@ class RecorderReplay:
     mode: str
     strict: bool
     ca: Path | None = None
-    _stop: Any = field(default=None, repr=False)
 
     def proxy_env(self) -> dict[str, str]:
         env = {"HTTP_PROXY": self.url, "HTTPS_PROXY": self.url, "http_proxy": self.url,
@@ -110,18 +111,12 @@ def recorder_replay(request: pytest.FixtureRequest) -> Iterator[RecorderReplay]:
     except RecorderError as error:
         pytest.fail(f"recorder: {error.message} ({error.hint})", pytrace=False)
     mode = options.get("mode", "direct")
-    if mode == "proxy":
-        from recorder.capture.ca import ensure_ca
-        from recorder.replay.proxy import BackgroundProxy
-
-        server: Any = BackgroundProxy(app).start()
-        ca: Path | None = ensure_ca()
-    else:
-        from recorder.replay.background import BackgroundReplay
-
-        server, ca = BackgroundReplay(app).start(), None
-    handle = RecorderReplay(server.url, app, mode, bool(options.get("strict", True)), ca,
-                            server.stop)
+    if mode not in ("direct", "proxy"):
+        pytest.fail(f"@pytest.mark.recorder: mode must be direct or proxy, not {mode!r}",
+                    pytrace=False)
+    server = BackgroundReplay(app, proxy=mode == "proxy").start()
+    ca = ensure_ca() if mode == "proxy" else None
+    handle = RecorderReplay(server.url, app, mode, bool(options.get("strict", True)), ca)
     try:
         yield handle
     finally:

@@ -94,10 +94,12 @@ def need_wrk() -> str:
     return wrk
 
 
-def wrk_rps(url: str, seconds: float, connections: int = 32, threads: int = 1) -> float:
+def wrk_rps(url: str, seconds: float, connections: int = 32, threads: int = 1,
+            script: Path | None = None) -> float:
     """Requests per second that wrk measured; non-2xx/3xx answers are a failed benchmark."""
+    extra = ["-s", str(script)] if script is not None else []
     done = subprocess.run(
-        [need_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url],
+        [need_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", *extra, url],
         capture_output=True, text=True, check=True,
     )
     if "Non-2xx or 3xx responses" in done.stdout or "Socket errors" in done.stdout:

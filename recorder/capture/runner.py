@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -193,12 +192,8 @@ async def run_mitmproxy(
     try:
         address = await _wait_until_listening(master, run, settings)
         hooks.ready(address)
-        # Signals belong to the main thread; a proxy on a background thread (the pytest
-        # plugin's) is stopped through `stop` instead.
-        handle_signals = threading.current_thread() is threading.main_thread()
         for sig, reason in ((signal.SIGINT, "interrupt"), (signal.SIGTERM, "sigterm")):
-            if handle_signals:
-                loop.add_signal_handler(sig, stop.request, reason)
+            loop.add_signal_handler(sig, stop.request, reason)
         if duration is not None:
             loop.call_later(duration, stop.request, "duration")
         while not stop.event.is_set():
@@ -207,9 +202,8 @@ async def run_mitmproxy(
             except TimeoutError:
                 tick()
     finally:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         master.shutdown()
         await run
         for logger in watched:

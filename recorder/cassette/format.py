@@ -20,7 +20,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
-import jsonschema
 import msgpack
 
 from recorder import __version__
@@ -68,6 +67,16 @@ def new_header(source: Mapping[str, Any], created_at: str | None = None) -> dict
 
 def _packer() -> msgpack.Packer:
     return msgpack.Packer(use_bin_type=True, unicode_errors=_UNICODE_ERRORS)
+
+
+def _header_looks_valid(header: dict[str, Any]) -> bool:
+    """The fast check HEADER_SCHEMA also makes; the schema words the error when this fails."""
+    return (
+        type(header.get("format")) is int
+        and isinstance(header.get("created_at"), str)
+        and isinstance(header.get("recorder_version"), str)
+        and isinstance(header.get("source"), dict)
+    )
 
 
 class CassetteWriter:
@@ -188,6 +197,10 @@ class CassetteReader:
         version = header.get("format")
         if isinstance(version, int) and version > FORMAT_VERSION:
             return header  # migration_chain() raises the upgrade error
+        if _header_looks_valid(header):
+            return header  # the common case, without importing jsonschema (50 ms)
+        import jsonschema
+
         error = jsonschema.exceptions.best_match(
             jsonschema.Draft202012Validator(HEADER_SCHEMA).iter_errors(header)
         )

@@ -42,7 +42,6 @@ class ReplaySettings:
     miss_status: int = 599
     latency: float | str = "none"
     host: str | None = None  # the recorded host to answer as (default: from Host header)
-    scheme: str = "http"
 
 
 @dataclass
@@ -76,12 +75,14 @@ class ReplayStats:
 
 
 def request_from_wire(method: str, target: str, headers: Headers, body: bytes,
-                      http_version: str, settings: ReplaySettings) -> Request:
+                      http_version: str, settings: ReplaySettings, scheme: str = "http"
+                      ) -> Request:
     """An incoming request in recorder's model. Absolute-form targets (proxies) carry their
-    own scheme and host; origin-form takes the host from --host or the Host header."""
+    own scheme and host; origin-form takes the host from --host or the Host header, and the
+    scheme from the connection (https inside a proxy tunnel)."""
     parts = urlsplit(target)
     host = settings.host or (parts.hostname or "") or _host_header(headers)
-    scheme = parts.scheme or settings.scheme
+    scheme = parts.scheme or scheme
     port = parts.port or (443 if scheme == "https" else 80)
     return Request(method, scheme, host, port, parts.path or "/", parts.query,
                    f"HTTP/{http_version}", headers, body)

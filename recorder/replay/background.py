@@ -9,14 +9,19 @@ from types import TracebackType
 
 from recorder.replay.app import ReplayApp
 from recorder.replay.server import ReplayServer, new_event_loop
+from recorder.replay.tls import Interceptor
 
 
 class BackgroundReplay:
-    def __init__(self, app: ReplayApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    """`proxy=True` is proxy mode: CONNECT and TLS with recorder's CA."""
+
+    def __init__(self, app: ReplayApp, host: str = "127.0.0.1", port: int = 0,
+                 proxy: bool = False) -> None:
         self.app = app
         self._host, self._port = host, port
         self._loop = new_event_loop()
-        self._server = ReplayServer(app)
+        self._interceptor = Interceptor() if proxy else None
+        self._server = ReplayServer(app, self._interceptor)
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="recorder-replay", daemon=True)
@@ -53,6 +58,8 @@ class BackgroundReplay:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(30)
+        if self._interceptor is not None:
+            self._interceptor.close()
 
     def __enter__(self) -> BackgroundReplay:
         return self.start()

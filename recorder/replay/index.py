@@ -8,6 +8,7 @@ the index hashes the tuple of keys, so the index and the explanations never disa
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ class MatchConfig:
 # -- key functions ------------------------------------------------------------------------
 
 def _query_key(request: Request, config: MatchConfig) -> Hashable:
-    if "*" in config.ignore_query:
+    if not request.query or "*" in config.ignore_query:
         return ()
     ignored = set(config.ignore_query)
     return tuple(sorted(p for p in request.query_pairs if p[0] not in ignored))
@@ -226,7 +227,15 @@ class ReplayIndex:
 
     @classmethod
     def build(cls, interactions: Iterable[Interaction], config: MatchConfig) -> ReplayIndex:
-        return cls(list(interactions), config)
+        # Interactions are acyclic: the cyclic GC only slows a big load down (it rescans the
+        # growing list again and again), and frozen afterwards they cost nothing per request.
+        gc.disable()
+        try:
+            index = cls(list(interactions), config)
+        finally:
+            gc.enable()
+        gc.freeze()
+        return index
 
     def key(self, request: Request) -> tuple[Hashable, ...]:
         config = self.config

@@ -1,4 +1,9 @@
-"""The direct replay server: asyncio + httptools (uvloop when installed), built for speed.
+"""The replay server: asyncio + httptools (uvloop when installed), built for speed.
+
+Direct mode is the API's base URL. Proxy mode is the same server given an Interceptor: it
+also answers CONNECT, terminates TLS with a certificate for the requested host signed by
+recorder's CA, and serves the tunnelled requests on the same fast path (plain-HTTP proxy
+requests, absolute-form, work in both modes).
 
 Keep-alive, pipelining (replies leave in request order, even when some are delayed),
 Content-Length and chunked request bodies (the parser decodes both), and limits so a bad
@@ -11,6 +16,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+import ssl
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +26,7 @@ import httptools
 
 from recorder.errors import RecorderError
 from recorder.replay.app import ReplayApp, Reply, request_from_wire
+from recorder.replay.tls import Interceptor
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -47,6 +54,8 @@ class _Connection(asyncio.Protocol):
         self.pending: asyncio.Future[None] | None = None  # the last delayed reply, for order
         self.closing = False
         self.idle: asyncio.TimerHandle | None = None
+        self.scheme = "http"  # "https" inside a CONNECT tunnel
+        self.connect_to: str | None = None  # the authority of a CONNECT request
 
     # -- transport events --
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -68,7 +77,12 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._fail(400, "Bad Request")
+            if self.connect_to is not None and self.server.interceptor is not None:
+                self._open_tunnel(self.connect_to)
+            elif self.connect_to is not None:
+                self._fail(405, "Method Not Allowed")  # CONNECT is for --mode proxy
+            else:
+                self._fail(400, "Bad Request")
         except httptools.HttpParserError:
             self._fail(400, "Bad Request")
 
@@ -103,14 +117,42 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self.closing:
             return
+        method = self.parser.get_method().decode("ascii", "replace")
+        if method == "CONNECT":
+            self.connect_to = self.url.decode("ascii", "replace")  # the tunnel opens next
+            return
         request = request_from_wire(
-            self.parser.get_method().decode("ascii", "replace"),
-            self.url.decode("utf-8", "surrogateescape"), tuple(self.headers),
-            b"".join(self.body), self.parser.get_http_version(), self.app.settings)
+            method, self.url.decode("utf-8", "surrogateescape"), tuple(self.headers),
+            b"".join(self.body), self.parser.get_http_version(), self.app.settings,
+            self.scheme)
         keep_alive = self.parser.should_keep_alive()
         reply = self.app.handle(request, keep_alive)
         self._send(reply)
         self.server.after_request()
+
+    # -- proxy mode: CONNECT, then TLS on the same connection --
+    def _open_tunnel(self, authority: str) -> None:
+        assert self.transport is not None and self.server.interceptor is not None
+        host = authority.rsplit(":", 1)[0].strip("[]")
+        context = self.server.interceptor.context(host)
+        self.transport.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        self.pending = asyncio.ensure_future(self._start_tls(context))
+
+    async def _start_tls(self, context: ssl.SSLContext) -> None:
+        assert self.transport is not None
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await loop.start_tls(self.transport, self, context, server_side=True)
+        except (OSError, ssl.SSLError, ConnectionError):
+            self.closing = True  # the client did not trust the CA, or went away
+            self.transport.close()
+            return
+        if tls is None:
+            return
+        self.transport = tls
+        self.parser = httptools.HttpRequestParser(self)
+        self.scheme = "https"
+        self.connect_to = None
 
     # -- replies, in order --
     def _send(self, reply: Reply) -> None:
@@ -177,8 +219,10 @@ class _Connection(asyncio.Protocol):
 
 
 class ReplayServer:
-    def __init__(self, app: ReplayApp, idle_timeout: float = IDLE_TIMEOUT) -> None:
+    def __init__(self, app: ReplayApp, interceptor: Interceptor | None = None,
+                 idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.app = app
+        self.interceptor = interceptor
         self.idle_timeout = idle_timeout
         self.connections: set[_Connection] = set()
         self.server: asyncio.Server | None = None
@@ -223,14 +267,19 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def serve_until_stopped(app: ReplayApp, host: str, port: int, hooks: ServeHooks,
-                        exit_after: int | None = None) -> str:
+                        exit_after: int | None = None, proxy: bool = False) -> str:
     """Serve until Ctrl-C, SIGTERM or `exit_after` requests; returns what stopped it."""
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(_serve(app, host, port, hooks, exit_after))
+    interceptor = Interceptor() if proxy else None
+    try:
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            return runner.run(_serve(app, host, port, hooks, exit_after, interceptor))
+    finally:
+        if interceptor is not None:
+            interceptor.close()
 
 
 async def _serve(app: ReplayApp, host: str, port: int, hooks: ServeHooks,
-                 exit_after: int | None) -> str:
+                 exit_after: int | None, interceptor: Interceptor | None) -> str:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     reason = ""
@@ -240,7 +289,7 @@ async def _serve(app: ReplayApp, host: str, port: int, hooks: ServeHooks,
         reason = reason or why
         stop.set()
 
-    server = ReplayServer(app)
+    server = ReplayServer(app, interceptor)
     if exit_after is not None:
         server.on_request = lambda count: request_stop("exit-after") if count >= exit_after \
             else None
