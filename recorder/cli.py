@@ -565,6 +565,47 @@ def diff_command(ctx: click.Context, old: str, new: str | None, fail_on: str, as
     ctx.exit(1 if fails(changes, fail_on) else 0)
 
 
+def _miss_handling(ctx: click.Context, on_miss: str, mode: str, upstream: str | None,
+                   record_to: str | None, first: str, index: Any
+                   ) -> tuple[Any, Any, list[CassetteWriter]]:
+    """The upstream and recorder for --on-miss passthrough|record (None, None for respond).
+    The record cassette is created on the first miss, so a clean run leaves nothing."""
+    from recorder.redact import Redactor, load_key
+    from recorder.replay.upstream import Upstream
+
+    if on_miss == "respond":
+        if upstream or record_to:
+            raise click.UsageError("--upstream and --record-to go with --on-miss "
+                                   "passthrough or record")
+        return None, None, []
+    if mode == "direct" and upstream is None:
+        origins = {i.request.origin for i in index.interactions}
+        if len(origins) != 1:
+            raise click.UsageError("--on-miss in direct mode needs --upstream URL (the "
+                                   f"cassette has {len(origins)} recorded origins)")
+        upstream = origins.pop()
+    if upstream is not None and not upstream.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
+    forward = Upstream(upstream if mode == "direct" else None)
+    if on_miss == "passthrough":
+        return forward, None, []
+    target = record_to or first.partition("@")[0]
+    if looks_like_path(first) and record_to is None:
+        raise click.UsageError("--on-miss record with a cassette path needs --record-to "
+                               "NAME|PATH")
+    redactor = Redactor(load_key(recorder_home()))
+    writers: list[CassetteWriter] = []
+
+    def keep(interaction: Interaction) -> Interaction:
+        if not writers:
+            writers.append(open_output(ctx, target, {"kind": "replay-record"}))
+        redacted = redactor.interaction(interaction.evolve(seq=writers[0].count))
+        writers[0].append(redacted)
+        return redacted
+
+    return forward, keep, writers
+
+
 def _diff_tree(changes: list[Any], old_label: str, new_label: str) -> Any:
     from rich.tree import Tree
 
@@ -686,6 +727,14 @@ def check_command(ctx: click.Context, cassettes: tuple[str, ...], schema_file: P
               "(default: the Host header).")
 @click.option("--miss-status", type=click.IntRange(100, 999), default=599, show_default=True,
               help="Status of the near-miss report sent on a miss.")
+@click.option("--on-miss", type=click.Choice(["respond", "passthrough", "record"]),
+              default="respond", show_default=True, help="respond: the near-miss report; "
+              "passthrough: forward to the real upstream; record: forward and append the "
+              "answer (redacted) to a new cassette version.")
+@click.option("--upstream", metavar="URL", help="Where passthrough/record forward in direct "
+              "mode (default: the cassette's one recorded origin).")
+@click.option("--record-to", metavar="NAME|PATH", help="Where --on-miss record writes "
+              "(default: a new version of the first cassette's name).")
 @click.option("--latency", default="none", show_default=True,
               help="none, recorded, or a fixed delay such as 150ms.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any request missed.")
@@ -704,7 +753,7 @@ def replay_command(
     ctx: click.Context, cassettes: tuple[str, ...], mode: str, listen: str, match_on: str,
     match_headers: tuple[str, ...], ignore_query: bool, ignore_params: tuple[str, ...],
     ignore_json: tuple[str, ...], repeat: str, variants: str, host: str | None,
-    miss_status: int,
+    miss_status: int, on_miss: str, upstream: str | None, record_to: str | None,
     latency: str, strict: bool, strict_unused: bool, report_file: Path | None,
     exit_after: int | None, ready_file: Path | None, as_json: bool, quiet: bool,
 ) -> None:
@@ -731,7 +780,7 @@ def replay_command(
     bind_host, port = parse_listen(listen)
     warn_if_public(bind_host)
     settings = ReplaySettings(miss_status=miss_status, latency=parse_latency(latency),
-                              host=host)
+                              host=host, on_miss=on_miss)
     lib = library(ctx)
     paths = [lib.resolve(ref) for ref in cassettes]
     index = ReplayIndex.build(read_many(paths), config)
@@ -743,7 +792,9 @@ def replay_command(
         if not quiet:
             err_console.print(f"[yellow]{message}[/yellow]", highlight=False)
 
-    app = ReplayApp(index, settings, log)
+    forward, keep, writers = _miss_handling(ctx, on_miss, mode, upstream, record_to,
+                                            cassettes[0], index)
+    app = ReplayApp(index, settings, log, forward, keep)
 
     def ready(address: tuple[str, int]) -> None:
         url = f"http://{_netloc(*address)}"
@@ -758,6 +809,9 @@ def replay_command(
 
     stopped_by = serve_until_stopped(app, bind_host, port, ServeHooks(ready), exit_after,
                                      proxy=mode == "proxy")
+    for writer in writers:
+        writer.close()
+        click.echo(f"recorded {writer.count} new interaction(s) → {writer.path}", err=True)
     report = app.report()
     report["stopped_by"] = stopped_by
     if report_file is not None:

@@ -54,11 +54,16 @@ class Request:
     body: bytes = b""
 
     @property
-    def url(self) -> str:
+    def origin(self) -> str:
+        """`scheme://host[:port]`, the port only when it is not the scheme's default."""
         netloc = self.host if ":" not in self.host else f"[{self.host}]"
         if DEFAULT_PORTS.get(self.scheme) != self.port:
             netloc = f"{netloc}:{self.port}"
-        return f"{self.scheme}://{netloc}{self.path}" + (f"?{self.query}" if self.query else "")
+        return f"{self.scheme}://{netloc}"
+
+    @property
+    def url(self) -> str:
+        return self.origin + self.path + (f"?{self.query}" if self.query else "")
 
     @property
     def query_pairs(self) -> list[tuple[str, str]]:

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from recorder.errors import UsageError
 from recorder.model import Headers, Interaction, Request, Response, header_value
 from recorder.replay.index import ReplayIndex
-from recorder.replay.respond import WireCache, wire_bytes
+from recorder.replay.respond import WireCache, chosen_encoding, wire_bytes
+from recorder.replay.upstream import Upstream
 
 CONTROL_PREFIX = "/__recorder/"
 MAX_LISTED = 100  # misses and unused interactions listed in a report, at most
@@ -42,6 +43,7 @@ class ReplaySettings:
     miss_status: int = 599
     latency: float | str = "none"
     host: str | None = None  # the recorded host to answer as (default: from Host header)
+    on_miss: str = "respond"  # respond (near-miss report) | passthrough | record
 
 
 @dataclass
@@ -50,8 +52,9 @@ class Reply:
 
     data: bytes = b""
     delay: float = 0.0
-    action: str = "send"  # send | reset | close | hold
+    action: str = "send"  # send | reset | close | hold | forward (to the real upstream)
     keep_alive: bool = True
+    request: Request | None = None  # what to forward
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class ReplayStats:
     requests: int = 0
     matched: int = 0
     missed: int = 0
+    forwarded: int = 0
+    recorded: int = 0
     misses: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -95,10 +100,16 @@ def _host_header(headers: Headers) -> str:
 
 class ReplayApp:
     def __init__(self, index: ReplayIndex, settings: ReplaySettings,
-                 log: Callable[[str], None] = lambda message: None) -> None:
+                 log: Callable[[str], None] = lambda message: None,
+                 upstream: Upstream | None = None,
+                 record: Callable[[Interaction], Interaction] | None = None) -> None:
+        """`upstream` answers misses when settings.on_miss is passthrough or record;
+        `record` stores a forwarded interaction (redacted) and returns what it stored."""
         self.index = index
         self.settings = settings
         self.log = log
+        self.upstream = upstream
+        self.record = record
         self.stats = ReplayStats()
         self.cache = WireCache()
 
@@ -110,6 +121,12 @@ class ReplayApp:
         self.stats.requests += 1
         found = self.index.lookup(request)
         if found.position is None:
+            if self.settings.on_miss != "respond" and self.upstream is not None:
+                self.stats.missed += 1
+                self.stats.forwarded += 1
+                self.log(f"MISS {_describe(request)}: forwarded to the upstream "
+                         f"({self.settings.on_miss})")
+                return Decision(None, action="forward")
             return Decision(self._miss(request, found.reason))
         self.stats.matched += 1
         interaction = self.index.interactions[found.position]
@@ -122,6 +139,8 @@ class ReplayApp:
     def handle(self, request: Request, keep_alive: bool = True) -> Reply:
         """The direct server's path: a decision as cached wire bytes."""
         decision = self.decide(request)
+        if decision.action == "forward":
+            return Reply(action="forward", keep_alive=keep_alive, request=request)
         if decision.response is None:
             return Reply(action=decision.action, delay=decision.delay, keep_alive=False)
         accept = header_value(request.headers, "accept-encoding") or ""
@@ -131,6 +150,25 @@ class ReplayApp:
         data = self.cache.get(decision.position, decision.response, decision.encoding,
                               accept, keep_alive)
         return Reply(data, decision.delay, keep_alive=keep_alive)
+
+    async def forward(self, request: Request, keep_alive: bool = True) -> Reply:
+        """A missed request answered by the real upstream (and, with record, kept)."""
+        assert self.upstream is not None
+        interaction = await self.upstream.fetch(request, len(self.index.interactions))
+        if self.record is not None:
+            interaction = self.record(interaction)
+            self.index.add(interaction)  # the next identical request is served from it
+            self.stats.recorded += 1
+        if interaction.response is None:
+            return Reply(action=_failure_action(interaction), keep_alive=False)
+        accept = header_value(request.headers, "accept-encoding") or ""
+        encoding = chosen_encoding(interaction.meta.get("response_content_encoding"), accept)
+        return Reply(wire_bytes(interaction.response, encoding, keep_alive=keep_alive),
+                     keep_alive=keep_alive)
+
+    async def close(self) -> None:
+        if self.upstream is not None:
+            await self.upstream.close()
 
     def _delay(self, interaction: Interaction) -> float:
         latency = self.settings.latency
@@ -167,6 +205,8 @@ class ReplayApp:
             "requests": self.stats.requests,
             "matched": self.stats.matched,
             "missed": self.stats.missed,
+            "forwarded": self.stats.forwarded,
+            "recorded_new": self.stats.recorded,
             "unused": len(unused),
             "recorded": len(self.index.interactions),
             "misses": self.stats.misses,

@@ -40,6 +40,7 @@ class BackgroundReplay:
         self._ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(self._server.close())
+        self._loop.run_until_complete(self.app.close())
         self._loop.close()
 
     def start(self) -> BackgroundReplay:

@@ -237,6 +237,17 @@ class ReplayIndex:
         gc.freeze()
         return index
 
+    def add(self, interaction: Interaction) -> None:
+        """Append an interaction (recorded on a miss) so later requests can match it."""
+        position = len(self.interactions)
+        self.interactions.append(interaction)
+        self.used.append(1)  # it answered the request that made it
+        key = self.key(interaction.request)
+        slot = self.slots.setdefault(key, Slot([]))
+        if slot.served >= len(slot.positions):
+            slot.served += 1  # this request already had its answer
+        slot.positions.append(position)
+
     def key(self, request: Request) -> tuple[Hashable, ...]:
         config = self.config
         return tuple(key(request, config) for key in self._keys)

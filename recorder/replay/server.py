@@ -164,7 +164,13 @@ class _Connection(asyncio.Protocol):
         self.pending = asyncio.ensure_future(self._send_later(reply, previous))
 
     async def _send_later(self, reply: Reply, previous: asyncio.Future[None] | None) -> None:
-        if previous is not None:
+        if reply.action == "forward" and reply.request is not None:
+            # ask the upstream while earlier replies drain; answer in order all the same
+            forwarded = asyncio.ensure_future(self.app.forward(reply.request, reply.keep_alive))
+            if previous is not None:
+                await previous
+            reply = await forwarded
+        elif previous is not None:
             await previous
         if reply.delay > 0:
             await asyncio.sleep(reply.delay)
@@ -304,4 +310,5 @@ async def _serve(app: ReplayApp, host: str, port: int, hooks: ServeHooks,
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         await server.close()
+        await app.close()
     return reason

@@ -12,9 +12,11 @@ import httpx
 import pytest
 import requests
 
+from recorder.cassette.format import read_interactions
 from recorder.cassette.library import Library
 from tests import factories
 from tests.harness import ReplayProcess, run_cli
+from tests.upstream import Upstream
 
 pytestmark = pytest.mark.slow
 
@@ -113,3 +115,44 @@ def test_port_in_use_is_a_clear_error(workdir: Path) -> None:
         done = run_cli("replay", ["fx", "--listen", f"127.0.0.1:{busy.getsockname()[1]}"],
                        workdir)
     assert done.code == 1 and "cannot listen" in done.stderr and "hint:" in done.stderr
+
+
+def test_on_miss_record_forwards_appends_redacted_and_serves_it_next_time(
+    workdir: Path, upstream: Upstream
+) -> None:
+    replay = ReplayProcess(["fx", "--on-miss", "record", "--upstream", upstream.http_url,
+                            "--exit-after", "3"], workdir)
+    headers = {"Authorization": "Bearer live-secret-token-123"}
+    first = requests.get(f"{replay.url}/v1/fresh", headers=headers, timeout=10)
+    assert first.status_code == 200 and first.json()["path"] == "/v1/fresh"  # the upstream
+    again = requests.get(f"{replay.url}/v1/fresh", headers=headers, timeout=10)
+    assert again.json() == first.json()  # now from the new recording
+    assert requests.get(f"{replay.url}/v1/rates?base=EUR", timeout=10).ok
+    finished = replay.wait()
+    assert finished.code == 0, finished.stderr
+    assert "recorded 1 new interaction(s)" in finished.stderr
+    library = Library(workdir / "lib")
+    assert [v.number for v in library.versions("fx")] == [1, 2]
+    new_version = library.resolve("fx@2")
+    assert b"live-secret-token-123" not in new_version.read_bytes()
+    [item] = read_interactions(new_version)
+    assert item.request.path == "/v1/fresh" and item.response is not None
+    assert item.request.host == "127.0.0.1" and item.request.port == upstream.http_port
+
+
+def test_on_miss_passthrough_forwards_without_recording(workdir: Path, upstream: Upstream
+                                                        ) -> None:
+    replay = ReplayProcess(["fx", "--on-miss", "passthrough", "--upstream", upstream.http_url,
+                            "--json"], workdir)
+    assert requests.get(f"{replay.url}/status/418", timeout=10).status_code == 418
+    finished = replay.stop()
+    assert json.loads(finished.stdout)["forwarded"] == 1
+    assert [v.number for v in Library(workdir / "lib").versions("fx")] == [1]
+
+
+def test_on_miss_needs_a_clear_upstream(workdir: Path) -> None:
+    done = run_cli("replay", ["fx", "--record-to", "x"], workdir)
+    assert done.code == 2 and "go with --on-miss" in done.stderr
+    done = run_cli("replay", ["fx", "--on-miss", "passthrough", "--upstream", "ftp://x"],
+                   workdir)
+    assert done.code == 2 and "is not an http(s) URL" in done.stderr
