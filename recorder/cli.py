@@ -21,6 +21,7 @@ from recorder.cassette.library import LIBRARY_ENV, Library, create_file, looks_l
 from recorder.errors import RecorderError
 from recorder.home import recorder_home
 from recorder.model import Interaction
+from recorder.redact import Redactor, load_key
 from recorder.replay.index import DEFAULT_MATCH_ON, MATCHERS, REPEAT_MODES
 from recorder.views import human_size, interaction_detail, interaction_json, interaction_table
 from recorder.views import textconv as textconv_lines
@@ -47,6 +48,13 @@ def out_console() -> Console:
     if console.is_terminal:
         return console
     return Console(width=100_000, no_color=True, highlight=False)
+
+
+def make_redactor() -> Redactor:
+    """The redactor for this user (their key) and project (recorder.toml / pyproject)."""
+    from recorder.config import load_config
+
+    return Redactor(load_key(recorder_home()), load_config().redact)
 
 
 def warn(message: str) -> None:
@@ -234,7 +242,6 @@ def capture_command(
     gets its response. Ctrl-C or SIGTERM stops and finalizes the cassette.
     """
     from recorder.capture.runner import CaptureHooks, ProxySettings, check_filter, run_capture
-    from recorder.redact import Redactor, load_key
 
     if (name is None) == (output is None):
         raise click.UsageError("give exactly one of --name NAME or -o PATH")
@@ -246,7 +253,7 @@ def capture_command(
     body_limit = parse_size(max_body)
     if insecure:
         warn("--insecure: upstream TLS certificates are not verified")
-    redactor = Redactor(load_key(recorder_home()))
+    redactor = make_redactor()
     source = {"kind": "capture", "mode": mode, "upstream": upstream or ""}
     if name is not None:
         _, writer = library(ctx).create(name, source)
@@ -469,13 +476,12 @@ def normalize_command(ctx: click.Context, inputs: tuple[str, ...], output: str, 
     from recorder.config import load_config
     from recorder.normalize import NormalizeStats, normalize
     from recorder.observe import Router
-    from recorder.redact import Redactor, load_key
 
     lib = library(ctx)
     paths = [lib.resolve(ref) for ref in inputs]
     config = load_config()
     router = Router.learn((i.request.path for i in read_many(paths)), config.routes)
-    redactor = Redactor(load_key(recorder_home()))
+    redactor = make_redactor()
     stats = NormalizeStats()
     progress = Progress("interactions")
     source = {"kind": "normalize", "inputs": list(inputs), "keep": keep}
@@ -570,7 +576,6 @@ def _miss_handling(ctx: click.Context, on_miss: str, mode: str, upstream: str | 
                    ) -> tuple[Any, Any, list[CassetteWriter]]:
     """The upstream and recorder for --on-miss passthrough|record (None, None for respond).
     The record cassette is created on the first miss, so a clean run leaves nothing."""
-    from recorder.redact import Redactor, load_key
     from recorder.replay.upstream import Upstream
 
     if on_miss == "respond":
@@ -593,7 +598,7 @@ def _miss_handling(ctx: click.Context, on_miss: str, mode: str, upstream: str | 
     if looks_like_path(first) and record_to is None:
         raise click.UsageError("--on-miss record with a cassette path needs --record-to "
                                "NAME|PATH")
-    redactor = Redactor(load_key(recorder_home()))
+    redactor = make_redactor()
     writers: list[CassetteWriter] = []
 
     def keep(interaction: Interaction) -> Interaction:
@@ -824,6 +829,58 @@ def replay_command(
                    "recorded interactions unused")
     failed = strict and (report["missed"] > 0 or (strict_unused and report["unused"] > 0))
     ctx.exit(1 if failed else 0)
+
+
+@cli.command("config")
+def config_command() -> None:
+    """Show the effective configuration (recorder.toml or [tool.recorder] in pyproject.toml)."""
+    from recorder.config import load_config
+
+    click.echo(json.dumps(load_config().to_json(), indent=2))
+
+
+def _cassette_files(targets: tuple[str, ...], lib: Library) -> list[tuple[str, Path]]:
+    """Cassette refs and directories (every *.cassette below them), as (label, path)."""
+    found: list[tuple[str, Path]] = []
+    for target in targets:
+        path = Path(target)
+        if path.is_dir():
+            found.extend((str(p), p) for p in sorted(path.rglob("*.cassette")))
+        else:
+            found.append((target, lib.resolve(target)))
+    return found
+
+
+@cli.command("scan")
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
+@click.pass_context
+def scan_command(ctx: click.Context, targets: tuple[str, ...], as_json: bool) -> None:
+    """Find secrets left in cassettes (names, paths or directories). Exit 1 if any.
+
+    The same detectors and rules as redaction run over every header, query parameter and
+    decoded body; findings name the cassette, interaction, location and kind, and never
+    the secret itself. A CI gate for cassettes that came from elsewhere.
+    """
+    redactor = make_redactor()
+    findings = []
+    scanned = 0
+    for label, path in _cassette_files(targets, library(ctx)):
+        for interaction in read_many([path]):
+            scanned += 1
+            for mark in redactor.findings(interaction):
+                findings.append({"cassette": label, "interaction": interaction.seq,
+                                 "location": mark.location, "kind": mark.kind,
+                                 "hint": mark.hint()})
+    if as_json:
+        click.echo(json.dumps({"scanned": scanned, "findings": findings}, indent=2))
+    else:
+        for f in findings:
+            click.echo(f"✗ {f['cassette']}#{f['interaction']} {f['location']}: {f['kind']} "
+                       f"{f['hint']}".rstrip())
+        click.echo(f"scanned {scanned} interactions: "
+                   + (f"{len(findings)} secret(s) found" if findings else "clean"))
+    ctx.exit(1 if findings else 0)
 
 
 def iter_cassette(reader: CassetteReader) -> Iterator[Interaction]:

@@ -19,6 +19,7 @@ from mitmproxy import ctx, exceptions, flowfilter, http
 from recorder.capture.convert import flow_to_interaction
 from recorder.cassette.format import CassetteWriter
 from recorder.cassette.library import Library, create_file
+from recorder.config import load_config
 from recorder.errors import RecorderError
 from recorder.home import recorder_home
 from recorder.redact import Redactor, load_key
@@ -95,7 +96,7 @@ class CaptureAddon:
     def running(self) -> None:
         # Secrets never touch disk: whoever made this addon, it always has a redactor.
         if self.redactor is None:
-            self.redactor = Redactor(load_key(recorder_home()))
+            self.redactor = Redactor(load_key(recorder_home()), load_config().redact)
         if self.writer is not None:
             return
         source = {"kind": "capture", "tool": "mitmproxy addon"}
