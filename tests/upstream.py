@@ -79,6 +79,16 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         size = int(query.get("size", 1_000_000))
         await _reply(send, 200, bytes(i % 251 for i in range(size)),
                      [(b"content-type", b"application/octet-stream")])
+    elif path.startswith("/mirror"):
+        # The request's body and content type come back, so every secret a test sends
+        # travels both ways; /mirror/<name> adds a response-only header (corpus.py).
+        from tests.redact.corpus import RESPONSE_HEADERS
+
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        content_type = headers.get("content-type", "application/octet-stream").encode()
+        extra = RESPONSE_HEADERS.get(path.removeprefix("/mirror/"))
+        added = [(extra[0].encode(), extra[1].encode())] if extra else []
+        await _reply(send, 200, request_body, [(b"content-type", content_type), *added])
     elif path == "/echo":
         echo = {
             "method": scope["method"],

@@ -32,6 +32,7 @@ from recorder.errors import RecorderError, UsageError
 from recorder.model import Headers, Interaction, media_type
 from recorder.redact import placeholders
 from recorder.redact.detectors import DETECTORS, OPTIONAL, Detector, Hit, scrub
+from recorder.shape import string_kind
 
 KEY_FILE = "redact.key"
 
@@ -43,6 +44,7 @@ SECRET_HEADERS = frozenset({
 })
 _SECRET_HEADER = re.compile(r"(api[-_]?key|[-_]token$|secret|password|signature)", re.I)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)(\s+)(\S.*)$", re.S)
+_FORM = re.compile(r"[A-Za-z0-9_.\[\]-]+=[^&\s]*(?:&[A-Za-z0-9_.\[\]-]+=[^&\s]*)+")
 
 # Keys (JSON, query, form, multipart) whose value is a secret. The first group gets a
 # templated placeholder: scanners flag any word-like value under such keys.
@@ -174,7 +176,8 @@ class Redactor:
         if isinstance(value, str):
             if not value or placeholders.is_placeholder(value) or self.allowed(value):
                 return value
-            if how == "templated":
+            if how == "templated" and string_kind(value) == "string":
+                # numbers, dates and ids in strings keep their kind: shapes must not drift
                 return placeholders.templated(self.key, value)
             return self.text(value)[0] if self.text(value)[1] else self.placeholder(value)
         if isinstance(value, list):
@@ -226,9 +229,7 @@ class Redactor:
                 if new != value:
                     state.mark(location, "credential-header", value)
             else:
-                new, hits = self.text(value)
-                for hit in hits:
-                    state.mark(location, hit.kind, hit.secret)
+                new = self.string(value, location, state)  # a URL in Location, a token...
             out.append((name, new))
         return tuple(out)
 
@@ -260,9 +261,15 @@ class Redactor:
     # -- strings that may wrap other formats --
     def string(self, value: str, location: str, state: _Pass) -> str:
         """A string value: JSON inside it, a URL with a query, a base64 wrapper, free text."""
-        if placeholders.is_placeholder(value) or self.allowed(value):
+        if location in state.already or placeholders.is_placeholder(value) or self.allowed(
+                value):
             return value
         stripped = value.strip()
+        if _FORM.fullmatch(stripped):  # form-encoded data inside a string
+            pairs = parse_qsl(stripped, keep_blank_values=True)
+            redacted = self.pairs(pairs, f"{location} form", state)
+            if redacted != pairs:
+                return urlencode(redacted, quote_via=quote, safe="/:@")
         if stripped[:1] in ("{", "[") and len(stripped) > 1:
             try:
                 inner = json.loads(stripped)
@@ -343,6 +350,8 @@ class Redactor:
             return self._multipart(body, headers, location, state)
         if media == "text/event-stream":
             return self._events(text, location, state).encode()
+        if f"{location} text" in state.already:
+            return body
         new, hits = self.text(text)
         for hit in hits:
             state.mark(f"{location} text", hit.kind, hit.secret)

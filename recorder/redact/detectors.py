@@ -90,9 +90,9 @@ _B = r"(?<![A-Za-z0-9_-])"  # a token starts at a boundary
 _E = r"(?![A-Za-z0-9_-])"
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector("pem-private-key", re.compile(
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*"
-        r"PRIVATE KEY(?: BLOCK)?-----"), replace=_pem),
+    Detector("pem-private-key", re.compile(  # not our own "BEGIN REDACTED PRIVATE KEY"
+        r"-----BEGIN (?!REDACTED )(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+        r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), replace=_pem),
     Detector("jwt", re.compile(_B + r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
                                + _E)),
     Detector("aws-access-key-id", re.compile(

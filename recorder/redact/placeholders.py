@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import string
 
+from recorder.shape import string_kind
+
 KEYED_CHARS = 6
 _FILL = {"digit": "0", "lower": "x", "upper": "X"}
 TEMPLATE_PREFIX = "<redacted:"
@@ -39,27 +41,37 @@ _ALPHABETS = {"digit": string.digits, "lower": string.ascii_lowercase,
               "upper": string.ascii_uppercase}
 
 
+_HEX = {"digit": string.digits, "lower": "abcdef", "upper": "ABCDEF"}
+
+
 def shaped(key: bytes, secret: str) -> str:
     """Same length and character classes; keyed head, constant tail; punctuation kept.
-    Non-ASCII characters count as lowercase letters."""
+    Non-ASCII characters count as lowercase letters. Strings that are numbers, dates or
+    UUIDs stay so (only digits change; hex stays hex), so a body's shape never drifts."""
     digest = _digest(key, secret)
+    kind_of_string = string_kind(secret)
+    digits_only = kind_of_string in ("string:numeric", "string:date", "string:date-time")
+    alphabets = _HEX if kind_of_string == "string:uuid" else _ALPHABETS
+    fill = {"digit": "0", "lower": "a", "upper": "A"} if alphabets is _HEX else _FILL
     out = []
     keyed = 0
     for char in secret:
         kind = _class(char) or ("lower" if char.isalnum() else None)
+        if digits_only and kind != "digit":
+            kind = None
         if kind is None:
             out.append(char)
         elif keyed < KEYED_CHARS:
-            alphabet = _ALPHABETS[kind]
+            alphabet = alphabets[kind]
             out.append(alphabet[digest[keyed] % len(alphabet)])
             keyed += 1
         else:
-            out.append(_FILL[kind])
+            out.append(fill[kind])
     if out == list(secret):  # the hash chose the secret's own characters: move the first one
         for index, char in enumerate(out):
             kind = _class(char)
             if kind is not None:
-                alphabet = _ALPHABETS[kind]
+                alphabet = alphabets[kind]
                 out[index] = alphabet[(alphabet.index(char) + 1) % len(alphabet)]
                 break
     return "".join(out)
