@@ -56,7 +56,7 @@ def ratio_row(benchmark: str, ours: float, theirs: float, unit: str, peer: str,
         benchmark,
         f"{ours:,.{digits}f} {unit}",
         f"{theirs:,.{digits}f} {unit} ({peer})",
-        f"{ratio:,.1f}×",
+        f"{ratio:,.2f}×" if ratio < 10 else f"{ratio:,.1f}×",
         "" if target is None else f"≥ {target:g}×",
         verdict,
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
 import re
@@ -143,6 +144,10 @@ class Redactor:
         self._extra_headers = frozenset(h.lower() for h in self.config.headers)
         self._extra_keys = frozenset(k.lower() for k in self.config.keys)
         self._paths = frozenset(self.config.paths)
+        # Per-instance caches (the key and config are the instance's): key names and values
+        # repeat across interactions, and both answers are pure.
+        self._secret_key = functools.lru_cache(maxsize=4096)(self._key_rule)
+        self._text = functools.lru_cache(maxsize=16384)(self._scrub)
 
     # -- placeholders --
     def placeholder(self, secret: str) -> str:
@@ -152,7 +157,11 @@ class Redactor:
         return any(p.fullmatch(value) for p in self._allow)
 
     def text(self, value: str) -> tuple[str, list[Hit]]:
-        """Detected secrets in free text replaced; returns the text and what was found."""
+        """Detected secrets in free text replaced; returns the text and what was found.
+        Cached: APIs repeat values (currencies, statuses, timestamps) all the time."""
+        return self._text(value)
+
+    def _scrub(self, value: str) -> tuple[str, list[Hit]]:
         return scrub(value, self.key, self.detectors, self.allowed)
 
     # -- names --
@@ -163,6 +172,9 @@ class Redactor:
 
     def secret_key(self, name: str) -> str | None:
         """'templated', 'shaped', or None: how a value under this key is redacted."""
+        return self._secret_key(name)
+
+    def _key_rule(self, name: str) -> str | None:
         if name.lower() in self._extra_keys or _TEMPLATED_KEY.match(name):
             return "templated"
         return "shaped" if _SHAPED_KEY.match(name) else None
@@ -404,21 +416,18 @@ class Redactor:
             path, hits = self.text(request.path)  # some APIs put tokens in the path
             for hit in hits:
                 state.mark("request.path", hit.kind, hit.secret)
-        new_request = replace(
-            request,
-            path=path,
-            headers=self.headers(request.headers, "request", state),
-            query=self.query(request.query, "request.query", state),
-            body=self.body(request.body, request.headers, "request", state),
-        )
+        headers = self.headers(request.headers, "request", state)
+        query = self.query(request.query, "request.query", state)
+        body = self.body(request.body, request.headers, "request", state)
         response = interaction.response
-        new_response = None if response is None else replace(
-            response,
-            headers=self.headers(response.headers, "response", state),
-            body=self.body(response.body, response.headers, "response", state),
-        )
+        if response is not None:
+            response_headers = self.headers(response.headers, "response", state)
+            response_body = self.body(response.body, response.headers, "response", state)
         if not state.marks:
             return interaction, state  # nothing secret: no copies on the hot path
+        new_request = replace(request, path=path, headers=headers, query=query, body=body)
+        new_response = None if response is None else replace(
+            response, headers=response_headers, body=response_body)
         meta = dict(interaction.meta)
         meta["redacted"] = sorted(set(meta.get("redacted", ())) |
                                   {m.location for m in state.marks})
