@@ -3,8 +3,9 @@
 It carries the latent bugs of DESIGN.md's story, which its mocked unit tests never show:
 - `convert()` treats an amount that is not a JSON number as a failed conversion
   (production sometimes sends "108.42");
-- `pay()` treats `status == "succeeded"` as money received, without checking that the
-  payment settled.
+- `pay()` treats `status == "succeeded"` as money received and builds a receipt from
+  `settled_at`, without checking that the payment settled (production sends "succeeded"
+  with `settled_at: null` before the money moves).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import ssl
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 API_KEY = os.environ.get("FX_API_KEY", "demo-key-7Hq2mZ4xV9rT1wLp")
@@ -21,6 +23,13 @@ API_KEY = os.environ.get("FX_API_KEY", "demo-key-7Hq2mZ4xV9rT1wLp")
 
 class ConversionFailed(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Receipt:
+    payment_id: str
+    amount: float
+    settled_at: datetime
 
 
 @dataclass
@@ -55,11 +64,14 @@ class FxClient:
             raise ConversionFailed(f"conversion {result['id']} returned no amount")
         return float(result["amount"])
 
-    def pay(self, amount: float, currency: str = "EUR") -> bool:
-        """True when the money is ours."""
+    def pay(self, amount: float, currency: str = "EUR") -> Receipt:
+        """The receipt of a payment whose money is ours."""
         payment = self._call("POST", "/v1/payments", {"amount": amount, "currency": currency})
-        status = self._call("GET", f"/v1/payments/{payment['id']}")["status"]
-        return status in ("settled", "succeeded")  # the latent bug: succeeded ≠ settled
+        status = self._call("GET", f"/v1/payments/{payment['id']}")
+        if status["status"] not in ("settled", "succeeded"):  # the latent bug: succeeded ≠ settled
+            raise RuntimeError(f"payment {payment['id']} failed: {status['status']}")
+        settled = datetime.fromisoformat(status["settled_at"].replace("Z", "+00:00"))
+        return Receipt(status["id"], float(status["amount"]), settled)
 
 
 def typical_session(client: FxClient) -> list[str]:
@@ -70,5 +82,9 @@ def typical_session(client: FxClient) -> list[str]:
             log.append(f"convert {amount} EUR → {client.convert(amount, currency)} {currency}")
         except ConversionFailed as failure:
             log.append(f"convert {amount} EUR → {currency}: FAILED ({failure})")
-    log.append(f"pay 42.50 EUR: {'paid' if client.pay(42.5) else 'not paid'}")
+    try:
+        receipt = client.pay(42.5)
+        log.append(f"pay 42.50 EUR: paid, settled at {receipt.settled_at:%H:%M:%S}")
+    except (TypeError, AttributeError, RuntimeError) as failure:
+        log.append(f"pay 42.50 EUR: FAILED ({type(failure).__name__}: {failure})")
     return log

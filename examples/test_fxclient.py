@@ -28,4 +28,6 @@ def test_convert_100_eur_to_usd(client: FxClient) -> None:
 
 
 def test_payment_is_settled(client: FxClient) -> None:
-    assert client.pay(42.5) is True
+    receipt = client.pay(42.5)
+    assert receipt.amount == pytest.approx(42.5)
+    assert receipt.settled_at.year >= 2026

@@ -571,6 +571,40 @@ def diff_command(ctx: click.Context, old: str, new: str | None, fail_on: str, as
     ctx.exit(1 if fails(changes, fail_on) else 0)
 
 
+def _chaos_for(spec: str | None, file: Path | None, seed: int | None, log_file: Path | None,
+               replay_log: Path | None, quiet: bool) -> tuple[Any, Any]:
+    """The chaos engine for --chaos/--chaos-file/--chaos-replay, and the log file it writes."""
+    import random
+
+    from recorder.replay.chaos import Chaos, ChaosConfig, load_log
+
+    if spec is None and file is None and replay_log is None:
+        if seed is not None or log_file is not None:
+            raise click.UsageError("--seed and --chaos-log go with --chaos, --chaos-file or "
+                                   "--chaos-replay")
+        return None, None
+    if replay_log is not None and (spec or file):
+        raise click.UsageError("--chaos-replay re-applies a log: drop --chaos and --chaos-file")
+    if seed is None:
+        seed = random.SystemRandom().randrange(1, 2**31)
+    config = ChaosConfig.load(spec, file, seed) if replay_log is None else ChaosConfig(seed=seed)
+    out = log_file.open("a", encoding="utf-8") if log_file is not None else None
+    if replay_log is None:
+        err_console.print(f"recorder replay: chaos with --seed {seed} (rerun with the same seed, "
+                          "or --chaos-replay the log, to reproduce)", highlight=False)
+
+    def log(entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, separators=(",", ":"))
+        if out is not None:
+            out.write(line + "\n")
+            out.flush()
+        elif not quiet:
+            click.echo(f"chaos: {line}", err=True)
+
+    replay = load_log(replay_log) if replay_log is not None else None
+    return Chaos(config, log, replay), out
+
+
 def _miss_handling(ctx: click.Context, on_miss: str, mode: str, upstream: str | None,
                    record_to: str | None, first: str, index: Any
                    ) -> tuple[Any, Any, list[CassetteWriter]]:
@@ -742,6 +776,15 @@ def check_command(ctx: click.Context, cassettes: tuple[str, ...], schema_file: P
               "(default: a new version of the first cassette's name).")
 @click.option("--latency", default="none", show_default=True,
               help="none, recorded, or a fixed delay such as 150ms.")
+@click.option("--chaos", "chaos_spec", metavar="SPEC", help="Production's weather, e.g. "
+              "'latency=50..800ms@0.3,flip-types=0.05,reorder=0.2,status=503@0.01'.")
+@click.option("--chaos-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A chaos profile (TOML): `default = SPEC` and per-route `[routes]`.")
+@click.option("--seed", type=int, help="Seed for chaos (default: random, and printed).")
+@click.option("--chaos-log", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append every injection here as JSON lines (default: stderr).")
+@click.option("--chaos-replay", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Re-apply exactly the injections of a chaos log, to reproduce a failure.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any request missed.")
 @click.option("--strict-unused", is_flag=True, help="With --strict: also exit 1 if a recorded "
               "interaction was never used.")
@@ -759,7 +802,9 @@ def replay_command(
     match_headers: tuple[str, ...], ignore_query: bool, ignore_params: tuple[str, ...],
     ignore_json: tuple[str, ...], repeat: str, variants: str, host: str | None,
     miss_status: int, on_miss: str, upstream: str | None, record_to: str | None,
-    latency: str, strict: bool, strict_unused: bool, report_file: Path | None,
+    latency: str, chaos_spec: str | None, chaos_file: Path | None, seed: int | None,
+    chaos_log: Path | None, chaos_replay: Path | None,
+    strict: bool, strict_unused: bool, report_file: Path | None,
     exit_after: int | None, ready_file: Path | None, as_json: bool, quiet: bool,
 ) -> None:
     """Serve recorded responses to a test suite, and explain every miss.
@@ -799,7 +844,8 @@ def replay_command(
 
     forward, keep, writers = _miss_handling(ctx, on_miss, mode, upstream, record_to,
                                             cassettes[0], index)
-    app = ReplayApp(index, settings, log, forward, keep)
+    chaos, chaos_out = _chaos_for(chaos_spec, chaos_file, seed, chaos_log, chaos_replay, quiet)
+    app = ReplayApp(index, settings, log, forward, keep, chaos)
 
     def ready(address: tuple[str, int]) -> None:
         url = f"http://{_netloc(*address)}"
@@ -814,6 +860,8 @@ def replay_command(
 
     stopped_by = serve_until_stopped(app, bind_host, port, ServeHooks(ready), exit_after,
                                      proxy=mode == "proxy")
+    if chaos_out is not None:
+        chaos_out.close()
     for writer in writers:
         writer.close()
         click.echo(f"recorded {writer.count} new interaction(s) → {writer.path}", err=True)

@@ -28,11 +28,12 @@ from recorder.errors import RecorderError
 from recorder.model import Interaction, media_type
 from recorder.replay.app import ReplayApp, ReplaySettings, parse_latency
 from recorder.replay.background import BackgroundReplay
+from recorder.replay.chaos import Chaos, ChaosConfig, parse_spec
 from recorder.replay.index import MatchConfig, ReplayIndex
 from recorder.shape import body_shape, shape_id, template_path
 
 _OPTIONS = ("match_on", "headers", "ignore_query", "ignore_json", "repeat", "variants",
-            "latency", "mode", "strict", "host", "miss_status")
+            "latency", "mode", "strict", "host", "miss_status", "chaos", "seed")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -107,7 +108,11 @@ def recorder_replay(request: pytest.FixtureRequest) -> Iterator[RecorderReplay]:
         settings = ReplaySettings(miss_status=options.get("miss_status", 599),
                                   latency=parse_latency(str(options.get("latency", "none"))),
                                   host=options.get("host"))
-        app = ReplayApp(ReplayIndex(_read(path), config), settings)
+        chaos = None
+        if options.get("chaos"):
+            chaos = Chaos(ChaosConfig(parse_spec(str(options["chaos"])),
+                                      seed=int(options.get("seed", 0))), lambda entry: None)
+        app = ReplayApp(ReplayIndex(_read(path), config), settings, chaos=chaos)
     except RecorderError as error:
         pytest.fail(f"recorder: {error.message} ({error.hint})", pytrace=False)
     mode = options.get("mode", "direct")

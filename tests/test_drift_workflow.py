@@ -1,20 +1,30 @@
 """The drift workflow end to end: capture a well-behaved and a drifting API for real, then
-diff, schema and check through the command line as a user would."""
+diff, schema and check through the command line as a user would; then the example client's
+own tests against replay, plain and under chaos."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 
+from recorder.cassette.format import read_interactions
+from recorder.cassette.library import Library
 from recorder.cli import cli
 from recorder.demo.api import make_server, serve_in_thread
-from tests.harness import CaptureProcess
+from recorder.replay.app import ReplayApp, ReplaySettings
+from recorder.replay.background import BackgroundReplay
+from recorder.replay.chaos import Chaos, ChaosConfig, parse_spec
+from recorder.replay.index import MatchConfig, ReplayIndex
+from tests.harness import CaptureProcess, ReplayProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from fxclient import FxClient, typical_session
@@ -110,3 +120,52 @@ def test_check_and_schema_refuse_bad_files(drifted_library: Path, tmp_path: Path
     code, _, err = run(drifted_library, "schema", "fx", "-o", str(not_ours))
     assert code == 1 and "already exists" in err
     assert not_ours.read_text() == '{"type": "object"}'
+
+
+def example_suite(url: str) -> subprocess.CompletedProcess[str]:
+    """examples/test_fxclient.py, the example client's own tests, against `url`."""
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+         str(root / "examples" / "test_fxclient.py")],
+        env={**os.environ, "FX_BASE_URL": url}, capture_output=True, text=True, timeout=120,
+        check=False)
+
+
+@pytest.mark.parametrize(("spec", "failing"), [
+    (None, set()),
+    ("flip-types=$.amount@1.0", {"test_convert_100_eur_to_usd"}),  # "108.42" as a string
+    ("flip-types=$.settled_at@1.0", {"test_payment_is_settled"}),  # succeeded, not settled
+])
+def test_the_example_suite_is_green_on_replay_and_red_under_chaos(
+    drifted_library: Path, spec: str | None, failing: set[str]
+) -> None:
+    items = read_interactions(Library(drifted_library).resolve("fx@1"))
+    chaos = None if spec is None else Chaos(ChaosConfig(parse_spec(spec), seed=7),
+                                            lambda entry: None)
+    app = ReplayApp(ReplayIndex(items, MatchConfig()), ReplaySettings(), chaos=chaos)
+    with BackgroundReplay(app) as server:
+        done = example_suite(server.url)
+    failed = {line.split("::")[1].split(" ")[0] for line in done.stdout.splitlines()
+              if line.startswith("FAILED")}
+    if spec is None:
+        assert done.returncode == 0 and failed == set(), done.stdout  # green on plain replay
+    else:
+        assert done.returncode == 1 and failing <= failed, done.stdout  # red under chaos
+    assert app.report()["missed"] == 0
+
+
+def test_a_chaos_failure_reproduces_from_its_log(drifted_library: Path, tmp_path: Path) -> None:
+    log = tmp_path / "chaos.jsonl"
+    bodies = []
+    for args in (["--chaos", "flip-types=0.5,reorder=0.5", "--seed", "42", "--chaos-log",
+                  str(log)], ["--chaos-replay", str(log)]):
+        replay = ReplayProcess(["fx@1", *args], drifted_library.parent)
+        got = requests.post(f"{replay.url}/v1/convert", json={"from": "EUR", "to": "USD",
+                                                             "amount": 100}, timeout=10)
+        bodies.append((got.headers.get("X-Recorder-Chaos"), got.content))
+        replay.stop()
+    assert bodies[0] == bodies[1]
+    assert bodies[0][0]  # chaos happened, and the response says so
+    [entry] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert entry["request"].startswith("POST /v1/convert") and entry["plan"]["mutations"]

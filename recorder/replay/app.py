@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from recorder.errors import UsageError
-from recorder.model import Headers, Interaction, Request, Response, header_value
+from recorder.model import Headers, Interaction, Request, Response, header_value, media_type
+from recorder.replay.chaos import Chaos, Plan
+from recorder.replay.chaos import apply as chaos_apply
+from recorder.replay.chaos import dumps as chaos_dumps
 from recorder.replay.index import ReplayIndex
 from recorder.replay.respond import WireCache, chosen_encoding, wire_bytes
 from recorder.replay.upstream import Upstream
+from recorder.shape import shape_id, template_path, value_shape
 
 CONTROL_PREFIX = "/__recorder/"
 MAX_LISTED = 100  # misses and unused interactions listed in a report, at most
@@ -55,6 +59,8 @@ class Reply:
     action: str = "send"  # send | reset | close | hold | forward (to the real upstream)
     keep_alive: bool = True
     request: Request | None = None  # what to forward
+    chunk_delay: float = 0.0  # chaos slow-body: seconds between 64-byte chunks of the body
+    hold: bool = False  # chaos out-of-order: wait to be released in a shuffled batch
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Decision:
     encoding: str | None = None
     delay: float = 0.0
     action: str = "send"
+    chaos: Plan | None = None
 
 
 @dataclass
@@ -102,7 +109,8 @@ class ReplayApp:
     def __init__(self, index: ReplayIndex, settings: ReplaySettings,
                  log: Callable[[str], None] = lambda message: None,
                  upstream: Upstream | None = None,
-                 record: Callable[[Interaction], Interaction] | None = None) -> None:
+                 record: Callable[[Interaction], Interaction] | None = None,
+                 chaos: Chaos | None = None) -> None:
         """`upstream` answers misses when settings.on_miss is passthrough or record;
         `record` stores a forwarded interaction (redacted) and returns what it stored."""
         self.index = index
@@ -112,6 +120,8 @@ class ReplayApp:
         self.record = record
         self.stats = ReplayStats()
         self.cache = WireCache()
+        self.chaos = chaos
+        self._variants: dict[tuple[str, str], list[tuple[str, Any]]] | None = None
 
     def decide(self, request: Request) -> Decision:
         """Look a request up and count it: the recorded answer, a recorded failure, a
@@ -133,20 +143,78 @@ class ReplayApp:
         delay = self._delay(interaction)
         if interaction.response is None:
             return Decision(None, delay=delay, action=_failure_action(interaction))
-        return Decision(interaction.response, found.position,
-                        interaction.meta.get("response_content_encoding"), delay)
+        encoding = interaction.meta.get("response_content_encoding")
+        if self.chaos is not None:
+            return self._chaos(request, interaction, found.position, encoding, delay)
+        return Decision(interaction.response, found.position, encoding, delay)
+
+    def _chaos(self, request: Request, interaction: Interaction, position: int,
+               encoding: str | None, delay: float) -> Decision:
+        """Production's weather on a recorded answer: the plan, then the response it makes."""
+        assert self.chaos is not None and interaction.response is not None
+        response = interaction.response
+        body = _json_body(response)
+        others = self._other_variants(interaction)
+        route = template_path(request.path)
+        plan = self.chaos.plan(request, route, body, interaction.timing.ended, len(others))
+        if not plan.active:
+            return Decision(response, position, encoding, delay)
+        if plan.fault in ("reset", "empty", "timeout"):
+            action = {"reset": "reset", "empty": "close", "timeout": "hold"}[plan.fault]
+            return Decision(None, delay=delay + plan.delay, action=action, chaos=plan)
+        if plan.fault in ("status", "throttle"):
+            extra = (("Retry-After", "1"),) if plan.fault == "throttle" else ()
+            response = Response(plan.status, "", headers=(
+                ("Content-Type", "application/json"), *extra),
+                body=json.dumps({"error": "injected by recorder chaos",
+                                 "status": plan.status}).encode())
+            encoding = None
+        elif plan.mutations and body is not None:
+            mutated = chaos_apply(body, plan.mutations, [b for _, b in others])
+            response = replace(response, body=chaos_dumps(mutated))
+        response = replace(response, headers=(*response.headers,
+                                              ("X-Recorder-Chaos", plan.describe())))
+        return Decision(response, None, encoding, delay + plan.delay, chaos=plan)
+
+    def _other_variants(self, interaction: Interaction) -> list[tuple[str, Any]]:
+        """Other recorded JSON response shapes of the same endpoint: reality's own variants,
+        for chaos `drift` (built on first use)."""
+        if self._variants is None:
+            self._variants = {}
+            for recorded in self.index.interactions:
+                body = _json_body(recorded.response) if recorded.response else None
+                if body is None:
+                    continue
+                endpoint = (recorded.request.method, template_path(recorded.request.path))
+                shapes = self._variants.setdefault(endpoint, [])
+                sid = shape_id(value_shape(body))
+                if all(existing != sid for existing, _ in shapes):
+                    shapes.append((sid, body))
+        endpoint = (interaction.request.method, template_path(interaction.request.path))
+        own = _json_body(interaction.response) if interaction.response else None
+        own_id = shape_id(value_shape(own)) if own is not None else ""
+        return [(sid, b) for sid, b in self._variants.get(endpoint, []) if sid != own_id]
 
     def handle(self, request: Request, keep_alive: bool = True) -> Reply:
         """The direct server's path: a decision as cached wire bytes."""
         decision = self.decide(request)
         if decision.action == "forward":
             return Reply(action="forward", keep_alive=keep_alive, request=request)
+        plan = decision.chaos
+        hold = plan is not None and plan.hold
         if decision.response is None:
-            return Reply(action=decision.action, delay=decision.delay, keep_alive=False)
+            return Reply(action=decision.action, delay=decision.delay, keep_alive=False,
+                         hold=hold)
         accept = header_value(request.headers, "accept-encoding") or ""
         if decision.position is None:
-            return Reply(wire_bytes(decision.response, None, keep_alive=keep_alive),
-                         keep_alive=keep_alive)
+            encoding = chosen_encoding(decision.encoding, accept)
+            data = wire_bytes(decision.response, encoding, keep_alive=keep_alive)
+            if plan is not None and plan.fault == "truncate":
+                cut = len(data) - max(1, len(decision.response.body) // 2)
+                return Reply(data[:cut], decision.delay, keep_alive=False, hold=hold)
+            chunk = plan.chunk_delay if plan is not None else 0.0
+            return Reply(data, decision.delay, keep_alive=keep_alive, chunk_delay=chunk,
+                         hold=hold)
         data = self.cache.get(decision.position, decision.response, decision.encoding,
                               accept, keep_alive)
         return Reply(data, decision.delay, keep_alive=keep_alive)
@@ -220,6 +288,16 @@ class ReplayApp:
 
 def _describe(request: Request) -> str:
     return f"{request.method} {request.path}" + (f"?{request.query}" if request.query else "")
+
+
+def _json_body(response: Response | None) -> Any:
+    """A response's JSON body, parsed, or None."""
+    if response is None or "json" not in media_type(response.headers):
+        return None
+    try:
+        return json.loads(response.body)
+    except ValueError:
+        return None
 
 
 def _failure_action(interaction: Interaction) -> str:

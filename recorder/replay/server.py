@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 import socket
 import ssl
@@ -156,8 +157,8 @@ class _Connection(asyncio.Protocol):
 
     # -- replies, in order --
     def _send(self, reply: Reply) -> None:
-        if reply.delay <= 0 and reply.action == "send" and (
-                self.pending is None or self.pending.done()):
+        if reply.delay <= 0 and reply.action == "send" and not reply.hold and not (
+                reply.chunk_delay) and (self.pending is None or self.pending.done()):
             self._write(reply)
             return
         previous = self.pending
@@ -174,10 +175,29 @@ class _Connection(asyncio.Protocol):
             await previous
         if reply.delay > 0:
             await asyncio.sleep(reply.delay)
+        if reply.hold and self.server.gate is not None:
+            await self.server.gate.wait()  # released with others, in a shuffled order
         if reply.action == "hold":
             await asyncio.sleep(HOLD_SECONDS)
             reply = Reply(action="close")
+        if reply.chunk_delay > 0 and self.transport is not None:
+            await self._dribble(reply)
+            return
         self._write(reply)
+
+    async def _dribble(self, reply: Reply) -> None:
+        """chaos slow-body: the head at once, then the body 64 bytes at a time."""
+        head_end = reply.data.find(b"\r\n\r\n") + 4
+        pieces = [reply.data[:head_end]] + [reply.data[i:i + 64] for i in
+                                            range(head_end, len(reply.data), 64)]
+        for index, piece in enumerate(pieces):
+            if self.transport is None or self.closing:
+                return
+            if index:
+                await asyncio.sleep(reply.chunk_delay)
+            self.transport.write(piece)
+        if not reply.keep_alive:
+            self._write(Reply(action="close"))
 
     def _write(self, reply: Reply) -> None:
         transport = self.transport
@@ -224,11 +244,50 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
+class ReorderGate:
+    """chaos out-of-order: replies wait here and leave in a seeded shuffle, in batches of
+    `count`, or whatever has gathered after `seconds` (so a lone request is never stuck)."""
+
+    def __init__(self, count: int, seconds: float, seed: int) -> None:
+        self.count = count if count >= 2 else 10**9
+        self.seconds = seconds or 0.25
+        self.seed = seed
+        self.batches = 0
+        self.waiting: list[asyncio.Future[None]] = []
+        self.timer: asyncio.TimerHandle | None = None
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self.waiting.append(future)
+        if len(self.waiting) >= self.count:
+            self.release()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.seconds, self.release)
+        await future
+
+    def release(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.waiting = self.waiting, []
+        order = list(range(len(batch)))
+        random.Random(self.seed * 1_000_003 + self.batches).shuffle(order)
+        self.batches += 1
+        for index in order:  # resumed in this order, so written in this order
+            if not batch[index].done():
+                batch[index].set_result(None)
+
+
 class ReplayServer:
     def __init__(self, app: ReplayApp, interceptor: Interceptor | None = None,
                  idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.app = app
         self.interceptor = interceptor
+        window = app.chaos.window if app.chaos is not None else None
+        self.gate = None if window is None else ReorderGate(window[0], window[1],
+                                                            app.chaos.config.seed
+                                                            if app.chaos else 0)
         self.idle_timeout = idle_timeout
         self.connections: set[_Connection] = set()
         self.server: asyncio.Server | None = None

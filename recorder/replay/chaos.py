@@ -1,0 +1,413 @@
+"""Chaos: production's weather, seeded and reproducible (pure: no sockets, no clock).
+
+A spec is terms `name[=value][@probability]`, e.g.
+    latency=50..800ms@0.3,flip-types=0.05,reorder=0.2,status=503@0.01
+Each decision comes from a generator derived from the seed, the request's key and its
+ordinal (how many identical requests came before), so the same seed and the same requests
+give the same mutations, whatever the concurrency. Every mutation is recorded precisely
+(the value it wrote, the key order it chose) so a logged plan re-applies exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import random
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recorder.errors import UsageError
+from recorder.model import Request
+
+BODY_TERMS = ("flip-types", "reorder", "drop-field", "null-field", "extra-field", "drift")
+FAULT_TERMS = ("reset", "empty", "truncate", "status", "throttle", "timeout")
+TIMING_TERMS = ("latency", "slow-body", "out-of-order")
+TERMS = TIMING_TERMS + BODY_TERMS + FAULT_TERMS
+_HINT = "valid terms: " + ", ".join(TERMS) + " (e.g. latency=50..800ms@0.3,flip-types=0.05)"
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s)")
+
+
+@dataclass(frozen=True)
+class Term:
+    name: str
+    probability: float = 1.0
+    low: float = 0.0  # latency / slow-body range in seconds; status code; window
+    high: float = 0.0
+    path: str | None = None  # flip-types aimed at a JSON path
+    scale: float | None = None  # latency=recordedx2
+
+
+def _seconds(text: str, term: str) -> float:
+    match = _DURATION.fullmatch(text)
+    if not match:
+        raise UsageError(f"chaos term {term!r}: {text!r} is not a duration",
+                         "write 200ms or 1.5s")
+    value = float(match.group(1))
+    return value / 1000 if match.group(2) == "ms" else value
+
+
+def _probability(text: str, term: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"chaos term {term!r}: {text!r} is not a probability",
+                         "write a number from 0 to 1, e.g. @0.05") from None
+    if not 0 <= value <= 1:
+        raise UsageError(f"chaos term {term!r}: probability {value} is not within 0..1",
+                         "write a number from 0 to 1, e.g. @0.05")
+    return value
+
+
+def parse_term(text: str) -> Term:
+    text = text.strip()
+    body, at, chance = text.partition("@")
+    name, eq, value = body.partition("=")
+    name = name.strip()
+    if name not in TERMS:
+        raise UsageError(f"unknown chaos term {name!r}", _HINT)
+    probability = _probability(chance, text) if at else 1.0
+    if name in ("latency", "slow-body"):
+        if not eq:
+            raise UsageError(f"chaos term {text!r} needs a value", "e.g. latency=50..800ms")
+        if value.startswith("recorded"):
+            scale = float(value.removeprefix("recorded").removeprefix("x") or 1)
+            return Term(name, probability, scale=scale)
+        unit = "ms" if value.endswith("ms") else "s"
+        low_text, dots, high_text = value.partition("..")
+        low = _seconds(low_text if low_text.endswith(("ms", "s")) else low_text + unit, text)
+        high = _seconds(high_text, text) if dots else low
+        if high < low:
+            raise UsageError(f"chaos term {text!r}: the range runs backwards", "e.g. 50..800ms")
+        return Term(name, probability, low, high)
+    if name == "out-of-order":
+        if not eq:
+            return Term(name, 1.0, 4)
+        if value.endswith(("ms", "s")) and not value.isdigit():
+            return Term(name, 1.0, 0, _seconds(value, text))  # a time window
+        if not value.isdigit() or int(value) < 2:
+            raise UsageError(f"chaos term {text!r}: the window is a count ≥ 2 or a duration",
+                             "e.g. out-of-order=4 or out-of-order=50ms")
+        return Term(name, 1.0, int(value))
+    if name in ("status", "throttle"):
+        code = value or ("429" if name == "throttle" else "503")
+        if not code.isdigit() or not 100 <= int(code) <= 599:
+            raise UsageError(f"chaos term {text!r}: {code!r} is not an HTTP status",
+                             "e.g. status=503@0.01")
+        return Term(name, probability, int(code))
+    if name in BODY_TERMS and eq:
+        if value.startswith("$"):
+            if name != "flip-types":
+                raise UsageError(f"chaos term {text!r}: only flip-types takes a JSON path",
+                                 "e.g. flip-types=$.amount@1.0")
+            return Term(name, probability, path=value)
+        return Term(name, _probability(value, text))  # reorder=0.2 is reorder@0.2
+    if eq:
+        raise UsageError(f"chaos term {name!r} takes no value", _HINT)
+    return Term(name, probability)
+
+
+def parse_spec(spec: str) -> tuple[Term, ...]:
+    terms = tuple(parse_term(part) for part in spec.split(",") if part.strip())
+    if not terms:
+        raise UsageError("the chaos spec is empty", _HINT)
+    return terms
+
+
+@dataclass(frozen=True)
+class ChaosConfig:
+    default: tuple[Term, ...] = ()
+    routes: tuple[tuple[str, tuple[Term, ...]], ...] = ()  # ("POST /v1/convert", terms)
+    seed: int = 0
+
+    def terms_for(self, method: str, route: str) -> tuple[Term, ...]:
+        for endpoint, terms in self.routes:
+            want_method, _, want_route = endpoint.partition(" ")
+            if want_method.upper() == method.upper() and want_route == route:
+                return terms
+        return self.default
+
+    @classmethod
+    def load(cls, spec: str | None, file: Path | None, seed: int) -> ChaosConfig:
+        default = parse_spec(spec) if spec else ()
+        routes: list[tuple[str, tuple[Term, ...]]] = []
+        if file is not None:
+            try:
+                data = tomllib.loads(file.read_text())
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise UsageError(f"cannot read --chaos-file {file}: {exc}",
+                                 "see the chaos profile format in the README") from exc
+            if "default" in data and not default:
+                default = parse_spec(str(data["default"]))
+            for endpoint, terms in dict(data.get("routes", {})).items():
+                if " " not in endpoint:
+                    raise UsageError(f"--chaos-file route {endpoint!r} is not 'METHOD /route'",
+                                     'e.g. [routes] "POST /v1/convert" = "flip-types=$.amount"')
+                routes.append((endpoint, parse_spec(str(terms))))
+            unknown = set(data) - {"default", "routes"}
+            if unknown:
+                raise UsageError(f"--chaos-file: unknown section(s) {sorted(unknown)}",
+                                 "a profile has `default` and `[routes]`")
+        return cls(default, tuple(routes), seed)
+
+
+# -- plans --------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What chaos does to one response: delays, a fault, body mutations, reordering."""
+
+    delay: float = 0.0
+    chunk_delay: float = 0.0
+    fault: str | None = None  # reset | empty | truncate | timeout | status | throttle
+    status: int = 0
+    mutations: list[dict[str, Any]] = field(default_factory=list)
+    hold: bool = False  # out-of-order: wait to be released in a shuffled batch
+
+    @property
+    def active(self) -> bool:
+        return bool(self.delay or self.chunk_delay or self.fault or self.mutations or self.hold)
+
+    def describe(self) -> str:
+        """For the X-Recorder-Chaos header: what was done, briefly."""
+        parts = [f"{m['op']}({_path_text(m.get('path', []))})" if "path" in m else m["op"]
+                 for m in self.mutations]
+        if self.fault:
+            parts.append(f"{self.fault}={self.status}" if self.status else self.fault)
+        if self.delay:
+            parts.append(f"latency={self.delay * 1000:.0f}ms")
+        if self.chunk_delay:
+            parts.append(f"slow-body={self.chunk_delay * 1000:.0f}ms")
+        if self.hold:
+            parts.append("out-of-order")
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"delay": self.delay, "chunk_delay": self.chunk_delay, "fault": self.fault,
+                "status": self.status, "mutations": self.mutations, "hold": self.hold}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        return cls(float(data.get("delay", 0)), float(data.get("chunk_delay", 0)),
+                   data.get("fault"), int(data.get("status", 0)),
+                   list(data.get("mutations", [])), bool(data.get("hold", False)))
+
+
+def request_key(request: Request) -> str:
+    digest = hashlib.sha256(request.body).hexdigest()[:12]
+    query = f"?{request.query}" if request.query else ""
+    return f"{request.method} {request.path}{query} #{digest}"
+
+
+def _rng(seed: int, key: str, ordinal: int) -> random.Random:
+    material = hashlib.sha256(f"{seed}|{key}|{ordinal}".encode()).digest()
+    return random.Random(int.from_bytes(material[:8], "big"))
+
+
+def _path_text(path: Sequence[Any]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def _fields(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every (path, value) below the root, objects' members and arrays' elements."""
+    out: list[tuple[tuple[Any, ...], Any]] = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            out.append(((*path, key), child))
+            out.extend(_fields(child, (*path, key)))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            out.append(((*path, index), child))
+            out.extend(_fields(child, (*path, index)))
+    return out
+
+
+def _objects(value: Any, path: tuple[Any, ...] = ()
+             ) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    found = [(path, value)] if isinstance(value, dict) else []
+    for child_path, child in _fields(value, path):
+        if isinstance(child, dict):
+            found.append((child_path, child))
+    return found
+
+
+def _matches(path: tuple[Any, ...], pattern: str) -> bool:
+    """`$.items[].amount` matches ("items", 3, "amount")."""
+    text = "$" + "".join("[]" if isinstance(p, int) else f".{p}" for p in path)
+    return text == pattern.replace("[*]", "[]")
+
+
+def flipped(value: Any, rng: random.Random) -> Any:
+    """How real APIs get types wrong: a number as a formatted string, an integer as a float,
+    a numeric string as a number, a boolean as a string, or null."""
+    options: list[Any] = [None]
+    if isinstance(value, bool):
+        options.append("true" if value else "false")
+    elif isinstance(value, int):
+        options += [str(value), float(value)]
+    elif isinstance(value, float):
+        options.append(f"{value:.2f}")
+    elif isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value):
+        options.append(float(value) if "." in value else int(value))
+    return rng.choice(options)
+
+
+def make_plan(terms: Sequence[Term], seed: int, key: str, ordinal: int, body: Any,
+              recorded_seconds: float | None, variants: int) -> Plan:
+    """Decide what chaos does to one response. `body` is the parsed JSON body (None if not
+    JSON); `variants` is how many other recorded shapes the endpoint has (for drift)."""
+    rng = _rng(seed, key, ordinal)
+    plan = Plan()
+    for term in terms:
+        roll = rng.random()  # one roll per term, always: decisions stay independent
+        if term.name in ("flip-types", "out-of-order"):
+            pass  # per-field chance, or no chance at all
+        elif roll >= term.probability:
+            continue
+        if term.name == "latency":
+            plan.delay += (recorded_seconds or 0.0) * (term.scale or 1) if term.scale else \
+                rng.uniform(term.low, term.high)
+        elif term.name == "slow-body":
+            plan.chunk_delay = rng.uniform(term.low, term.high)
+        elif term.name == "out-of-order":
+            plan.hold = True
+        elif term.name in FAULT_TERMS and plan.fault is None:
+            plan.fault = term.name
+            plan.status = int(term.low) if term.name in ("status", "throttle") else 0
+        elif body is not None and term.name in BODY_TERMS:
+            plan.mutations.extend(_body_mutations(term, body, rng, variants, roll))
+    return plan
+
+
+def _body_mutations(term: Term, body: Any, rng: random.Random, variants: int,
+                    roll: float) -> list[dict[str, Any]]:
+    fields = [(p, v) for p, v in _fields(body) if not isinstance(v, dict | list)]
+    if term.name == "flip-types":
+        if term.path is not None:
+            chosen = [(p, v) for p, v in fields if _matches(p, term.path)]
+            if roll >= term.probability:
+                return []
+        else:
+            chosen = [(p, v) for p, v in fields if rng.random() < term.probability]
+        return [{"op": "flip", "path": list(p), "to": flipped(v, rng)} for p, v in chosen]
+    if term.name == "reorder":
+        out = []
+        for path, obj in _objects(body):
+            keys = list(obj)
+            rng.shuffle(keys)
+            if keys != list(obj):
+                out.append({"op": "reorder", "path": list(path), "keys": keys})
+        return out
+    if term.name == "drift":
+        return [{"op": "drift", "variant": rng.randrange(variants)}] if variants else []
+    members = [p for p, _ in _fields(body) if p and isinstance(p[-1], str)]
+    if not members and term.name != "extra-field":
+        return []
+    if term.name == "drop-field":
+        return [{"op": "drop", "path": list(rng.choice(members))}]
+    if term.name == "null-field":
+        return [{"op": "null", "path": list(rng.choice(members))}]
+    objects = _objects(body)
+    if not objects:
+        return []
+    path, _ = rng.choice(objects)
+    name = f"x_{rng.getrandbits(24):06x}"
+    return [{"op": "extra", "path": list(path), "key": name,
+             "value": rng.choice([name, 0, 1.5, True, None, [], {}])}]
+
+
+def _parent(value: Any, path: Sequence[Any]) -> Any:
+    for part in path[:-1]:
+        value = value[part]
+    return value
+
+
+def apply(body: Any, mutations: Sequence[dict[str, Any]], variants: Sequence[Any] = ()) -> Any:
+    """The body with the mutations applied (a copy; the input is not changed)."""
+    result = copy.deepcopy(body)
+    for mutation in mutations:
+        op, path = mutation["op"], mutation.get("path", [])
+        try:
+            if op == "drift":
+                if variants:
+                    result = copy.deepcopy(variants[mutation["variant"] % len(variants)])
+            elif op == "reorder":
+                target = _parent(result, [*path, None]) if path else result
+                if isinstance(target, dict):
+                    keys = [k for k in mutation["keys"] if k in target]
+                    reordered = {k: target[k] for k in keys}
+                    reordered.update({k: v for k, v in target.items() if k not in reordered})
+                    if path:
+                        _parent(result, path)[path[-1]] = reordered
+                    else:
+                        result = reordered
+            elif op == "extra":
+                target = _parent(result, [*path, None]) if path else result
+                if isinstance(target, dict):
+                    target[mutation["key"]] = mutation["value"]
+            elif op in ("flip", "null"):
+                _parent(result, path)[path[-1]] = mutation.get("to") if op == "flip" else None
+            elif op == "drop":
+                _parent(result, path).pop(path[-1], None)
+        except (KeyError, IndexError, TypeError):
+            continue  # the body differs from the one the log was made for: skip, do not crash
+    return result
+
+
+def dumps(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+class Chaos:
+    """Plans for a stream of requests: ordinals per request key, a log of every injection,
+    or, given a log, exactly the logged plans again (`--chaos-replay`)."""
+
+    def __init__(self, config: ChaosConfig, log: Callable[[dict[str, Any]], None],
+                 replay: dict[tuple[str, int], Plan] | None = None) -> None:
+        self.config = config
+        self.log = log
+        self.replay = replay
+        self.ordinals: dict[str, int] = {}
+        window = next((t for t in config.default if t.name == "out-of-order"), None)
+        for _, terms in config.routes:
+            window = window or next((t for t in terms if t.name == "out-of-order"), None)
+        self.window: tuple[int, float] | None = None if window is None else (
+            int(window.low), window.high)  # (count, seconds): release at whichever first
+
+    def plan(self, request: Request, route: str, body: Any, recorded_seconds: float | None,
+             variants: int) -> Plan:
+        key = request_key(request)
+        ordinal = self.ordinals.get(key, 0)
+        self.ordinals[key] = ordinal + 1
+        if self.replay is not None:
+            plan = self.replay.get((key, ordinal), Plan())
+        else:
+            plan = make_plan(self.config.terms_for(request.method, route), self.config.seed,
+                             key, ordinal, body, recorded_seconds, variants)
+        if plan.active:
+            self.log({"request": key, "ordinal": ordinal, "plan": plan.to_json()})
+        return plan
+
+
+def load_log(path: Path) -> dict[tuple[str, int], Plan]:
+    """A chaos log (JSON lines) as plans by (request key, ordinal), for --chaos-replay."""
+    plans: dict[tuple[str, int], Plan] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read --chaos-replay {path}: {exc}",
+                         "give the log a chaos run wrote with --chaos-log") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            plans[(str(entry["request"]), int(entry["ordinal"]))] = Plan.from_json(entry["plan"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{path}:{number} is not a chaos log entry ({exc})",
+                             "give the log a chaos run wrote with --chaos-log") from exc
+    return plans
