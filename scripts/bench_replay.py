@@ -91,8 +91,8 @@ def ready_seconds(cassette: Path, tmp: Path) -> float:
 
 def run(quick: bool) -> list[Row]:
     seconds, rounds = (3, 1) if quick else (6, 3)
-    results: dict[str, list[float]] = {k: [] for k in
-                                       ("direct", "direct100k", "proxy", "mitm", "wiremock")}
+    results: dict[str, list[float]] = {k: [] for k in ("direct", "direct100k", "proxy", "mitm",
+                                                       "wiremock", "chaos")}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         small, big = tmp / "small.cassette", tmp / "big.cassette"
@@ -115,6 +115,12 @@ def run(quick: bool) -> list[Row]:
             port = free_port()
             results["direct"].append(measure(
                 [*RECORDER, "replay", str(small), "--listen", f"127.0.0.1:{port}", "-q"],
+                f"http://127.0.0.1:{port}/v1/rates", seconds, port))
+            port = free_port()
+            results["chaos"].append(measure(
+                [*RECORDER, "replay", str(small), "--listen", f"127.0.0.1:{port}", "-q",
+                 "--chaos", "flip-types=0.5,reorder=0.5", "--seed", "1", "--chaos-log",
+                 str(tmp / "chaos.jsonl")],
                 f"http://127.0.0.1:{port}/v1/rates", seconds, port))
             port = free_port()
             results["direct100k"].append(measure(
@@ -150,6 +156,10 @@ def run(quick: bool) -> list[Row]:
         rows.append(Row("replay direct vs WireMock", "not measured: npm or java missing"))
     rows.append(ratio_row("replay direct vs mitmdump --server-replay", med["direct"],
                           med["mitm"], "req/s", "mitmproxy", 30, True, digits=0))
+    rows.append(Row("replay with chaos on (flip-types and reorder at 0.5) vs chaos off",
+                    f"{med['chaos']:,.0f} req/s ({med['chaos'] / med['direct']:.2f}×)",
+                    target="≥ 0.5×",
+                    verdict="met" if med["chaos"] >= 0.5 * med["direct"] else "MISSED"))
     rows.append(ratio_row("replay proxy mode vs mitmdump --server-replay", med["proxy"],
                           med["mitm"], "req/s", "mitmproxy", 3, True, digits=0))
     rows.append(Row("100,000-interaction cassette: ready to serve (process start → ready)",

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from recorder.errors import UsageError
 from recorder.model import Headers, Interaction, Request, Response, header_value, media_type
-from recorder.replay.chaos import Chaos, Plan
-from recorder.replay.chaos import apply as chaos_apply
+from recorder.replay.chaos import Chaos, Layout, Plan
 from recorder.replay.chaos import dumps as chaos_dumps
+from recorder.replay.chaos import mutate as chaos_mutate
 from recorder.replay.index import ReplayIndex
 from recorder.replay.respond import WireCache, chosen_encoding, wire_bytes
 from recorder.replay.upstream import Upstream
@@ -74,6 +74,7 @@ class Decision:
     delay: float = 0.0
     action: str = "send"
     chaos: Plan | None = None
+    cache_key: Hashable = None  # what the wire bytes depend on besides encoding (None: no cache)
 
 
 @dataclass
@@ -122,6 +123,8 @@ class ReplayApp:
         self.cache = WireCache()
         self.chaos = chaos
         self._variants: dict[tuple[str, str], list[tuple[str, Any]]] | None = None
+        self._facts: dict[int, tuple[Any, str, list[Any], Layout | None]] = {}
+        self._chaos_responses: dict[tuple[int, str], tuple[Response, bool]] = {}
 
     def decide(self, request: Request) -> Decision:
         """Look a request up and count it: the recorded answer, a recorded failure, a
@@ -153,36 +156,63 @@ class ReplayApp:
         """Production's weather on a recorded answer: the plan, then the response it makes."""
         assert self.chaos is not None and interaction.response is not None
         response = interaction.response
-        body = _json_body(response)
-        others = self._other_variants(interaction)
-        route = template_path(request.path)
-        plan = self.chaos.plan(request, route, body, interaction.timing.ended, len(others))
+        body, route, others, layout = self._chaos_facts(position)
+        plan = self.chaos.plan(request, route, body, interaction.timing.ended, len(others),
+                               layout)
         if not plan.active:
-            return Decision(response, position, encoding, delay)
+            return Decision(response, position, encoding, delay, cache_key=position)
         if plan.fault in ("reset", "empty", "timeout"):
             action = {"reset": "reset", "empty": "close", "timeout": "hold"}[plan.fault]
             return Decision(None, delay=delay + plan.delay, action=action, chaos=plan)
+        signature = (position, plan.signature())
+        cached = self._chaos_responses.get(signature)
+        if cached is None:
+            cached = self._chaos_response(response, body, plan, others)
+            if len(self._chaos_responses) < 4096:
+                self._chaos_responses[signature] = cached
+        response, mutated_encoding = cached
+        return Decision(response, None, encoding if mutated_encoding else None,
+                        delay + plan.delay, chaos=plan, cache_key=signature)
+
+    def _chaos_response(self, response: Response, body: Any, plan: Plan,
+                        others: list[Any]) -> tuple[Response, bool]:
+        """The response a plan makes; and whether it keeps the recorded content-encoding."""
+        keeps_encoding = True
         if plan.fault in ("status", "throttle"):
             extra = (("Retry-After", "1"),) if plan.fault == "throttle" else ()
             response = Response(plan.status, "", headers=(
                 ("Content-Type", "application/json"), *extra),
                 body=json.dumps({"error": "injected by recorder chaos",
                                  "status": plan.status}).encode())
-            encoding = None
+            keeps_encoding = False
         elif plan.mutations and body is not None:
-            mutated = chaos_apply(body, plan.mutations, [b for _, b in others])
+            mutated = chaos_mutate(json.loads(response.body), plan.mutations, others)
             response = replace(response, body=chaos_dumps(mutated))
         response = replace(response, headers=(*response.headers,
                                               ("X-Recorder-Chaos", plan.describe())))
-        return Decision(response, None, encoding, delay + plan.delay, chaos=plan)
+        return response, keeps_encoding
 
-    def _other_variants(self, interaction: Interaction) -> list[tuple[str, Any]]:
-        """Other recorded JSON response shapes of the same endpoint: reality's own variants,
-        for chaos `drift` (built on first use)."""
+    def _chaos_facts(self, position: int) -> tuple[Any, str, list[Any], Layout | None]:
+        """What chaos needs about a recorded interaction (its JSON body, route, and the other
+        recorded shapes of its endpoint, for drift), worked out once per interaction."""
+        facts = self._facts.get(position)
+        if facts is None:
+            interaction = self.index.interactions[position]
+            body = _json_body(interaction.response)
+            route = template_path(interaction.request.path)
+            own = shape_id(value_shape(body)) if body is not None else ""
+            others = [b for sid, b in self._endpoint_variants(interaction.request.method, route)
+                      if sid != own]
+            layout = Layout.of(body) if body is not None else None
+            facts = self._facts[position] = (body, route, others, layout)
+        return facts
+
+    def _endpoint_variants(self, method: str, route: str) -> list[tuple[str, Any]]:
+        """Every recorded JSON response shape of an endpoint: reality's own variants."""
         if self._variants is None:
             self._variants = {}
             for recorded in self.index.interactions:
-                body = _json_body(recorded.response) if recorded.response else None
+                body = _json_body(recorded.response)
                 if body is None:
                     continue
                 endpoint = (recorded.request.method, template_path(recorded.request.path))
@@ -190,10 +220,7 @@ class ReplayApp:
                 sid = shape_id(value_shape(body))
                 if all(existing != sid for existing, _ in shapes):
                     shapes.append((sid, body))
-        endpoint = (interaction.request.method, template_path(interaction.request.path))
-        own = _json_body(interaction.response) if interaction.response else None
-        own_id = shape_id(value_shape(own)) if own is not None else ""
-        return [(sid, b) for sid, b in self._variants.get(endpoint, []) if sid != own_id]
+        return self._variants.get((method, route), [])
 
     def handle(self, request: Request, keep_alive: bool = True) -> Reply:
         """The direct server's path: a decision as cached wire bytes."""
@@ -206,18 +233,18 @@ class ReplayApp:
             return Reply(action=decision.action, delay=decision.delay, keep_alive=False,
                          hold=hold)
         accept = header_value(request.headers, "accept-encoding") or ""
-        if decision.position is None:
+        truncate = plan is not None and plan.fault == "truncate"
+        if decision.cache_key is None or truncate:
             encoding = chosen_encoding(decision.encoding, accept)
             data = wire_bytes(decision.response, encoding, keep_alive=keep_alive)
-            if plan is not None and plan.fault == "truncate":
-                cut = len(data) - max(1, len(decision.response.body) // 2)
-                return Reply(data[:cut], decision.delay, keep_alive=False, hold=hold)
-            chunk = plan.chunk_delay if plan is not None else 0.0
-            return Reply(data, decision.delay, keep_alive=keep_alive, chunk_delay=chunk,
-                         hold=hold)
-        data = self.cache.get(decision.position, decision.response, decision.encoding,
-                              accept, keep_alive)
-        return Reply(data, decision.delay, keep_alive=keep_alive)
+        else:
+            data = self.cache.get(decision.cache_key, decision.response, decision.encoding,
+                                  accept, keep_alive)
+        if truncate:
+            cut = len(data) - max(1, len(decision.response.body) // 2)
+            return Reply(data[:cut], decision.delay, keep_alive=False, hold=hold)
+        chunk = plan.chunk_delay if plan is not None else 0.0
+        return Reply(data, decision.delay, keep_alive=keep_alive, chunk_delay=chunk, hold=hold)
 
     async def forward(self, request: Request, keep_alive: bool = True) -> Reply:
         """A missed request answered by the real upstream (and, with record, kept)."""

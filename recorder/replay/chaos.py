@@ -190,6 +190,11 @@ class Plan:
         return {"delay": self.delay, "chunk_delay": self.chunk_delay, "fault": self.fault,
                 "status": self.status, "mutations": self.mutations, "hold": self.hold}
 
+    def signature(self) -> str:
+        """What the response bytes depend on (not the timing), for caching them. Mutations
+        are built in a fixed order, so repr is deterministic (and cheaper than JSON)."""
+        return repr((self.fault, self.status, self.mutations))
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
         return cls(float(data.get("delay", 0)), float(data.get("chunk_delay", 0)),
@@ -256,11 +261,31 @@ def flipped(value: Any, rng: random.Random) -> Any:
     return rng.choice(options)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where a body can be mutated: its scalar fields, its objects, its named members.
+    Worked out once per recorded body, not once per request."""
+
+    scalars: tuple[tuple[tuple[Any, ...], Any], ...]
+    objects: tuple[tuple[tuple[Any, ...], tuple[str, ...]], ...]
+    members: tuple[tuple[Any, ...], ...]
+
+    @classmethod
+    def of(cls, body: Any) -> Layout:
+        fields = _fields(body)
+        return cls(tuple((p, v) for p, v in fields if not isinstance(v, dict | list)),
+                   tuple((p, tuple(o)) for p, o in _objects(body)),
+                   tuple(p for p, _ in fields if p and isinstance(p[-1], str)))
+
+
 def make_plan(terms: Sequence[Term], seed: int, key: str, ordinal: int, body: Any,
-              recorded_seconds: float | None, variants: int) -> Plan:
+              recorded_seconds: float | None, variants: int,
+              layout: Layout | None = None) -> Plan:
     """Decide what chaos does to one response. `body` is the parsed JSON body (None if not
     JSON); `variants` is how many other recorded shapes the endpoint has (for drift)."""
     rng = _rng(seed, key, ordinal)
+    if body is not None and layout is None:
+        layout = Layout.of(body)
     plan = Plan()
     for term in terms:
         roll = rng.random()  # one roll per term, always: decisions stay independent
@@ -278,43 +303,40 @@ def make_plan(terms: Sequence[Term], seed: int, key: str, ordinal: int, body: An
         elif term.name in FAULT_TERMS and plan.fault is None:
             plan.fault = term.name
             plan.status = int(term.low) if term.name in ("status", "throttle") else 0
-        elif body is not None and term.name in BODY_TERMS:
-            plan.mutations.extend(_body_mutations(term, body, rng, variants, roll))
+        elif layout is not None and term.name in BODY_TERMS:
+            plan.mutations.extend(_body_mutations(term, layout, rng, variants, roll))
     return plan
 
 
-def _body_mutations(term: Term, body: Any, rng: random.Random, variants: int,
+def _body_mutations(term: Term, layout: Layout, rng: random.Random, variants: int,
                     roll: float) -> list[dict[str, Any]]:
-    fields = [(p, v) for p, v in _fields(body) if not isinstance(v, dict | list)]
+    fields = layout.scalars
     if term.name == "flip-types":
         if term.path is not None:
-            chosen = [(p, v) for p, v in fields if _matches(p, term.path)]
             if roll >= term.probability:
                 return []
+            chosen = [(p, v) for p, v in fields if _matches(p, term.path)]
         else:
             chosen = [(p, v) for p, v in fields if rng.random() < term.probability]
         return [{"op": "flip", "path": list(p), "to": flipped(v, rng)} for p, v in chosen]
     if term.name == "reorder":
         out = []
-        for path, obj in _objects(body):
-            keys = list(obj)
+        for path, names in layout.objects:
+            keys = list(names)
             rng.shuffle(keys)
-            if keys != list(obj):
+            if keys != list(names):
                 out.append({"op": "reorder", "path": list(path), "keys": keys})
         return out
     if term.name == "drift":
         return [{"op": "drift", "variant": rng.randrange(variants)}] if variants else []
-    members = [p for p, _ in _fields(body) if p and isinstance(p[-1], str)]
-    if not members and term.name != "extra-field":
+    if term.name in ("drop-field", "null-field"):
+        if not layout.members:
+            return []
+        op = "drop" if term.name == "drop-field" else "null"
+        return [{"op": op, "path": list(rng.choice(layout.members))}]
+    if not layout.objects:
         return []
-    if term.name == "drop-field":
-        return [{"op": "drop", "path": list(rng.choice(members))}]
-    if term.name == "null-field":
-        return [{"op": "null", "path": list(rng.choice(members))}]
-    objects = _objects(body)
-    if not objects:
-        return []
-    path, _ = rng.choice(objects)
+    path, _ = rng.choice(layout.objects)
     name = f"x_{rng.getrandbits(24):06x}"
     return [{"op": "extra", "path": list(path), "key": name,
              "value": rng.choice([name, 0, 1.5, True, None, [], {}])}]
@@ -328,7 +350,12 @@ def _parent(value: Any, path: Sequence[Any]) -> Any:
 
 def apply(body: Any, mutations: Sequence[dict[str, Any]], variants: Sequence[Any] = ()) -> Any:
     """The body with the mutations applied (a copy; the input is not changed)."""
-    result = copy.deepcopy(body)
+    return mutate(copy.deepcopy(body), mutations, variants)
+
+
+def mutate(result: Any, mutations: Sequence[dict[str, Any]], variants: Sequence[Any] = ()
+           ) -> Any:
+    """Apply the mutations to `result` in place (and return it: drift replaces it)."""
     for mutation in mutations:
         op, path = mutation["op"], mutation.get("path", [])
         try:
@@ -379,7 +406,7 @@ class Chaos:
             int(window.low), window.high)  # (count, seconds): release at whichever first
 
     def plan(self, request: Request, route: str, body: Any, recorded_seconds: float | None,
-             variants: int) -> Plan:
+             variants: int, layout: Layout | None = None) -> Plan:
         key = request_key(request)
         ordinal = self.ordinals.get(key, 0)
         self.ordinals[key] = ordinal + 1
@@ -387,7 +414,7 @@ class Chaos:
             plan = self.replay.get((key, ordinal), Plan())
         else:
             plan = make_plan(self.config.terms_for(request.method, route), self.config.seed,
-                             key, ordinal, body, recorded_seconds, variants)
+                             key, ordinal, body, recorded_seconds, variants, layout)
         if plan.active:
             self.log({"request": key, "ordinal": ordinal, "plan": plan.to_json()})
         return plan

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Hashable
 from http import HTTPStatus
 
 from recorder.model import Headers, Response
@@ -98,16 +99,20 @@ def chosen_encoding(recorded: str | None, accept_encoding: str) -> str | None:
 
 
 class WireCache:
-    """Wire bytes per (position, encoding, keep-alive), built on first use."""
+    """Wire bytes per (key, encoding, keep-alive), built on first use. The key is a recorded
+    position, or a position and a chaos plan's signature (the same plan, the same bytes)."""
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, str | None, bool], bytes] = {}
+    def __init__(self, limit: int = 65_536) -> None:
+        self._cache: dict[tuple[Hashable, str | None, bool], bytes] = {}
+        self.limit = limit
 
-    def get(self, position: int, response: Response, recorded_encoding: str | None,
+    def get(self, key: Hashable, response: Response, recorded_encoding: str | None,
             accept_encoding: str, keep_alive: bool, extra: Headers = ()) -> bytes:
         encoding = chosen_encoding(recorded_encoding, accept_encoding)
-        key = (position, encoding, keep_alive)
-        data = self._cache.get(key)
+        cache_key = (key, encoding, keep_alive)
+        data = self._cache.get(cache_key)
         if data is None:
-            data = self._cache[key] = wire_bytes(response, encoding, extra, keep_alive)
+            data = wire_bytes(response, encoding, extra, keep_alive)
+            if len(self._cache) < self.limit:
+                self._cache[cache_key] = data
         return data
