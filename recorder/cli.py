@@ -65,6 +65,26 @@ def library(ctx: click.Context) -> Library:
     return ctx.find_object(Library) or Library.from_env()
 
 
+def chaos_options(command: Any) -> Any:
+    """The chaos options, shared by `replay` and `proxy`."""
+    for option in reversed((
+        click.option("--chaos", "chaos_spec", metavar="SPEC", help="Production's weather, e.g. "
+                     "'latency=50..800ms@0.3,flip-types=0.05,reorder=0.2,status=503@0.01'."),
+        click.option("--chaos-file", type=click.Path(exists=True, dir_okay=False,
+                                                     path_type=Path),
+                     help="A chaos profile (TOML): `default = SPEC` and per-route `[routes]`."),
+        click.option("--seed", type=int, help="Seed for chaos (default: random, printed)."),
+        click.option("--chaos-log", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Append every injection here as JSON lines (default: stderr)."),
+        click.option("--chaos-replay", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+                     help="Re-apply exactly the injections of a chaos log, to reproduce a "
+                     "failure."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.group(cls=RecorderGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--library",
@@ -350,6 +370,58 @@ class _StatusLine:
     def clear(self) -> None:
         if self.shown:
             self.console.print(" " * 60, end="\r")
+
+
+@cli.command("proxy")
+@click.option("--mode", type=click.Choice(["forward", "reverse"]), default="forward",
+              show_default=True, help="forward: clients set HTTPS_PROXY and trust the CA; "
+              "reverse: clients use the proxy as their base URL (needs --upstream).")
+@click.option("--upstream", metavar="URL", help="The live API, for --mode reverse.")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
+              help="Where the proxy listens (port 0 picks a free one).")
+@click.option("--upstream-ca", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also trust this CA (PEM) for upstream TLS.")
+@click.option("--insecure", is_flag=True, help="Do not verify upstream TLS (warns).")
+@chaos_options
+@click.option("--ready-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proxy's URL here once it listens (for scripts).")
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the chaos log to stderr.")
+def proxy_command(mode: str, upstream: str | None, listen: str, upstream_ca: Path | None,
+                  insecure: bool, chaos_spec: str | None, chaos_file: Path | None,
+                  seed: int | None, chaos_log: Path | None, chaos_replay: Path | None,
+                  ready_file: Path | None, quiet: bool) -> None:
+    """A live pass-through proxy in front of a staging API, with the same --chaos as replay.
+
+    Nothing is recorded: traffic goes to the real upstream, and chaos changes what comes
+    back (delays, type flips, reordered fields, faults), seeded and logged.
+    """
+    from recorder.capture.runner import CaptureHooks, ProxySettings
+    from recorder.replay.live import serve_chaos_proxy
+
+    if chaos_spec is None and chaos_file is None and chaos_replay is None:
+        raise click.UsageError("recorder proxy needs --chaos, --chaos-file or --chaos-replay "
+                               "(to record, use recorder capture)")
+    host, port = parse_listen(listen)
+    warn_if_public(host)
+    settings = ProxySettings(mode, upstream, host, port, upstream_ca, insecure)
+    settings.mitmproxy_mode()
+    if insecure:
+        warn("--insecure: upstream TLS certificates are not verified")
+    chaos, out = _chaos_for(chaos_spec, chaos_file, seed, chaos_log, chaos_replay, quiet)
+
+    def ready(address: tuple[str, int]) -> None:
+        url = f"http://{_netloc(*address)}"
+        if ready_file is not None:
+            ready_file.write_text(url + "\n")
+        target = upstream if mode == "reverse" else "any upstream (HTTPS_PROXY)"
+        err_console.print(f"recorder proxy: chaos on {url} → {target}", highlight=False)
+
+    try:
+        stopped_by = serve_chaos_proxy(settings, chaos, CaptureHooks(ready=ready))
+    finally:
+        if out is not None:
+            out.close()
+    click.echo(f"recorder proxy stopped ({stopped_by})")
 
 
 @cli.command("ca")
@@ -776,15 +848,7 @@ def check_command(ctx: click.Context, cassettes: tuple[str, ...], schema_file: P
               "(default: a new version of the first cassette's name).")
 @click.option("--latency", default="none", show_default=True,
               help="none, recorded, or a fixed delay such as 150ms.")
-@click.option("--chaos", "chaos_spec", metavar="SPEC", help="Production's weather, e.g. "
-              "'latency=50..800ms@0.3,flip-types=0.05,reorder=0.2,status=503@0.01'.")
-@click.option("--chaos-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A chaos profile (TOML): `default = SPEC` and per-route `[routes]`.")
-@click.option("--seed", type=int, help="Seed for chaos (default: random, and printed).")
-@click.option("--chaos-log", type=click.Path(dir_okay=False, path_type=Path),
-              help="Append every injection here as JSON lines (default: stderr).")
-@click.option("--chaos-replay", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Re-apply exactly the injections of a chaos log, to reproduce a failure.")
+@chaos_options
 @click.option("--strict", is_flag=True, help="Exit 1 if any request missed.")
 @click.option("--strict-unused", is_flag=True, help="With --strict: also exit 1 if a recorded "
               "interaction was never used.")

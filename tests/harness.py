@@ -67,6 +67,10 @@ class ReplayProcess(RecorderProcess):
         return Finished(self.process.returncode, out, err)
 
 
+class ProxyProcess(RecorderProcess):
+    command = "proxy"
+
+
 def run_cli(command: str, args: list[str], workdir: Path, timeout: float = 60) -> Finished:
     done = subprocess.run(
         [sys.executable, "-m", "recorder", "--library", str(workdir / "lib"), command, *args],

@@ -99,6 +99,9 @@ def test_proxy_mode_serves_https_through_the_ca_and_never_goes_upstream(
     (["fx", "--strict-unused"], 2, "--strict-unused goes with --strict"),
     (["fx", "--repeat", "forever"], 2, "'forever' is not one of"),
     (["missing"], 1, "no cassette named 'missing'"),
+    (["fx", "--seed", "3"], 2, "--seed and --chaos-log go with --chaos"),
+    (["fx", "--chaos", "reorder=2"], 2, "is not within 0..1"),
+    (["fx", "--chaos", "wobble"], 2, "unknown chaos term 'wobble'"),
 ])
 def test_bad_usage(workdir: Path, args: list[str], code: int, message: str) -> None:
     done = run_cli("replay", args, workdir)
