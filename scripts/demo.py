@@ -2,13 +2,15 @@
 
 Capture (reverse and forward mode) → show (redacted) → normalize → capture again while the
 API drifts like production → diff → schema and check → replay to the example client's own
-test suite: green on the friendly recording, red on what production really sends.
+test suite: green on the friendly recording, red on what production really sends, red
+under seeded chaos (the silent-settlement bug) and red again from the chaos log.
 Everything runs in a scratch directory; nothing leaves the machine.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -97,9 +99,8 @@ def client_tests(replay_args: list[str], workdir: Path, env: dict[str, str]) -> 
          "-o", "addopts=", str(ROOT / "examples" / "test_fxclient.py")],
         env={**env, "FX_BASE_URL": url}, text=True, capture_output=True, check=False)
     for line in tests.stdout.splitlines():
-        if line.startswith(("FAILED", "E   fxclient", "E       fxclient")) or " passed" in line \
-                or " failed" in line:
-            console.print(f"  {line}")
+        if line.startswith("FAILED") or re.match(r"\d+ (passed|failed)", line):
+            console.print(f"  {line[:110]}")
     replay.send_signal(signal.SIGINT)
     out, _ = replay.communicate(timeout=30)
     sys.stdout.write(out)
@@ -157,12 +158,24 @@ def main() -> int:
         green = client_tests(["fx@1", "--strict"], workdir, env) == 0
         red = client_tests(["fx@2"], workdir, env) != 0
 
+        step("9. chaos on the friendly recording: production's weather, seeded")
+        log = workdir / "chaos.jsonl"
+        chaos = ["--chaos", "flip-types=$.amount@1.0,flip-types=$.settled_at@1.0,reorder=0.5",
+                 "--seed", "7", "--chaos-log", str(log)]
+        chaos_red = client_tests(["fx@1", *chaos], workdir, env) != 0
+        console.print(f"  {len(log.read_text().splitlines())} injections logged to {log}")
+
+        step("10. reproduce that failure exactly from its log")
+        reproduced = client_tests(["fx@1", "--chaos-replay", str(log)], workdir, env) != 0
+
         step("done")
         checks = [("secrets redacted before disk", key_safe),
                   ("diff named the drift (exit 1)", drift_found),
                   ("check failed the drifting capture", contract_broken),
                   ("client tests green on the friendly recording", green),
-                  ("client tests red on what production sends", red)]
+                  ("client tests red on what production sends", red),
+                  ("client tests red under chaos: the silent-settlement bug", chaos_red),
+                  ("the chaos failure reproduced from its log", reproduced)]
         for what, ok in checks:
             console.print(f"  {'✓' if ok else '✗'} {what}", style="green" if ok else "bold red")
         console.print(
