@@ -79,7 +79,22 @@ def _header_looks_valid(header: dict[str, Any]) -> bool:
     )
 
 
-class CassetteWriter:
+class _ClosedOnExit:
+    """`with` closes: for the reader and the writer, which each own one open file."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class CassetteWriter(_ClosedOnExit):
     """Appends interactions to a new cassette file, one flushed write per record."""
 
     def __init__(self, file: BinaryIO, path: Path) -> None:
@@ -141,16 +156,8 @@ class CassetteWriter:
     def __enter__(self) -> CassetteWriter:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
-
-class CassetteReader:
+class CassetteReader(_ClosedOnExit):
     """Streams the interactions of one cassette file in constant memory.
 
     Opening reads and validates the header (a bad or newer format raises at once).
@@ -266,14 +273,6 @@ class CassetteReader:
 
     def __enter__(self) -> CassetteReader:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def read_interactions(path: Path) -> list[Interaction]:

@@ -248,20 +248,21 @@ class Redactor:
     # -- query strings and forms --
     def pairs(self, pairs: list[tuple[str, str]], location: str, state: _Pass
               ) -> list[tuple[str, str]]:
-        out = []
-        for name, value in pairs:
-            where = f"{location}.{name}"
-            how = self.secret_key(name)
-            if where in state.already:
-                new = value
-            elif how is not None:
-                new = self.secret_value(value, how)
-                if new != value:
-                    state.mark(where, "secret-key", value)
-            else:
-                new = self.string(value, where, state)
-            out.append((name, new))
-        return out
+        return [(name, self.named(name, value, f"{location}.{name}", state))
+                for name, value in pairs]
+
+    def named(self, name: str, value: str, where: str, state: _Pass) -> str:
+        """A value that comes with a name (a query or form parameter, a multipart field):
+        redacted whole if the name says secret, else searched like any string."""
+        if where in state.already:
+            return value
+        how = self.secret_key(name)
+        if how is None:
+            return self.string(value, where, state)
+        new = self.secret_value(value, how)
+        if new != value:
+            state.mark(where, "secret-key", value)
+        return str(new)
 
     def query(self, query: str, location: str, state: _Pass) -> str:
         if not query:
@@ -384,14 +385,7 @@ class Redactor:
             if sep and field_name and b"filename=" not in head:
                 tail = b"\r\n" if content.endswith(b"\r\n") else b""
                 value = content[: len(content) - len(tail)].decode("utf-8", "replace")
-                how = self.secret_key(field_name)
-                where = f"{location} multipart.{field_name}"
-                if how is not None:
-                    new = self.secret_value(value, how)
-                    if new != value:
-                        state.mark(where, "secret-key", value)
-                else:
-                    new = self.string(value, where, state)
+                new = self.named(field_name, value, f"{location} multipart.{field_name}", state)
                 if new != value:
                     content = new.encode() + tail
             out.append(head + sep + content)
