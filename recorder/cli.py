@@ -943,6 +943,67 @@ def replay_command(
     ctx.exit(1 if failed else 0)
 
 
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["har", "vcr", "betamax", "mitmproxy"]),
+              help="The files' format (default: guessed from their content).")
+@click.option("-o", "--output", required=True, metavar="OUT",
+              help="A library name (its next version) or a path for the new cassette.")
+@click.option("--no-redact", is_flag=True, help="Keep secrets as they are (forensics only; "
+              "warns). Cassettes without redaction must not be shared.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def import_command(ctx: click.Context, files: tuple[Path, ...], fmt: str | None, output: str,
+                   no_redact: bool, as_json: bool) -> None:
+    """Import HAR, VCR.py (YAML or JSON), Betamax or mitmproxy flow files; several files
+    merge in order. Redacted like a capture. A malformed file leaves nothing behind."""
+    from recorder.interop.formats import read
+
+    redactor = None if no_redact else make_redactor()
+    if no_redact:
+        warn("--no-redact: secrets in these files go into the cassette as they are; "
+             "do not share or commit it (recorder scan will flag it)")
+    source = {"kind": "import", "files": [str(f) for f in files], "redacted": not no_redact}
+    writer = open_output(ctx, output, source)
+    try:
+        for path in files:
+            for item in read(path, fmt):
+                item = item.evolve(seq=writer.count)
+                writer.append(redactor.interaction(item) if redactor else item)
+    except BaseException:
+        writer.close()
+        writer.path.unlink(missing_ok=True)  # nothing partial left behind
+        raise
+    writer.close()
+    if as_json:
+        click.echo(json.dumps({"output": str(writer.path), "interactions": writer.count,
+                               "redacted": not no_redact}, indent=2))
+    else:
+        click.echo(f"imported {writer.count} interactions from {len(files)} file(s) → "
+                   f"{writer.path}")
+
+
+@cli.command("export")
+@click.argument("cassette")
+@click.option("--format", "fmt", type=click.Choice(["har", "vcr", "mitmproxy"]), required=True,
+              help="har: HAR 1.2 (browser devtools); vcr: VCR.py YAML; mitmproxy: flows "
+              "for mitmweb.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (never overwritten).")
+@click.pass_context
+def export_command(ctx: click.Context, cassette: str, fmt: str, output: Path) -> None:
+    """Export a cassette as HAR, VCR.py YAML or mitmproxy flows."""
+    from recorder.interop.formats import write
+
+    if output.exists():
+        raise RecorderError(f"{output} already exists", "choose a new file, or delete it first")
+    path = library(ctx).resolve(cassette)
+    data = write(read_many([path]), fmt)
+    output.write_bytes(data)
+    click.echo(f"wrote {fmt} to {output}", err=True)
+
+
 @cli.command("config")
 def config_command() -> None:
     """Show the effective configuration (recorder.toml or [tool.recorder] in pyproject.toml)."""

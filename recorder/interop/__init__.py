@@ -1,0 +1,1 @@
+"""Other tools' traffic formats in and out: HAR, VCR.py, Betamax, mitmproxy flow files."""
