@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import Row, markdown
 
-SECTIONS = ["format", "capture", "redact", "shapes", "replay"]
+SECTIONS = ["format", "capture", "redact", "shapes", "replay", "interop"]
 
 
 def main() -> int:
