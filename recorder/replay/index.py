@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -144,6 +145,24 @@ MATCHERS: dict[str, Callable[[Request, Request, MatchConfig], None]] = {
 
 # -- the index ----------------------------------------------------------------------------
 
+def _ignoring_redacted(config: MatchConfig, interactions: list[Interaction]) -> MatchConfig:
+    """Redacted values match anything of their kind: a query parameter or JSON path that was
+    redacted in any recorded request is left out of matching (both sides, so the index
+    stays symmetric). Redacted headers already compare by presence only."""
+    params, paths = set(config.ignore_query), set(config.ignore_json)
+    for interaction in interactions:
+        for location in interaction.meta.get("redacted", ()):
+            if location.startswith("request.query."):
+                params.add(location.removeprefix("request.query."))
+            elif location.startswith("request.body $"):
+                path = location.removeprefix("request.body ")
+                if " " not in path:  # not a value nested inside a string
+                    paths.add(re.sub(r"\[\d*\]", "[]", path))
+    if params == set(config.ignore_query) and paths == set(config.ignore_json):
+        return config
+    return replace(config, ignore_query=tuple(sorted(params)), ignore_json=tuple(sorted(paths)))
+
+
 def _endpoint(request: Request) -> tuple[str, str]:
     return request.method.upper(), template_path(request.path)
 
@@ -199,6 +218,7 @@ class ReplayIndex:
     config: MatchConfig = field(default_factory=MatchConfig)
 
     def __post_init__(self) -> None:
+        self.config = _ignoring_redacted(self.config, self.interactions)
         self.hosts = sorted({i.request.host for i in self.interactions})
         self.match_on = self.config.match_on
         if len(self.hosts) > 1 and "host" not in self.match_on:

@@ -223,6 +223,12 @@ def test_import_redacts_the_secret_corpus_and_no_redact_warns(tmp_path: Path,
     raw = Library(tmp_path / "lib").resolve("fx").read_bytes()
     assert [(p.kind, f) for p in CORPUS if p.check_bytes for f in p.forms() if f in raw] == []
     assert run(tmp_path, "scan", "fx")[0] == 0
+    decoded = tmp_path / "decoded.json"
+    decoded.write_text(run(tmp_path, "show", "fx", "--json")[1])
+    scanner = Path(sys.executable).with_name("detect-secrets")
+    found = json.loads(subprocess.run([str(scanner), "scan", str(decoded)], capture_output=True,
+                                      text=True, check=True, timeout=120).stdout)["results"]
+    assert found == {}  # an independent scanner agrees: nothing left after import
     code, _, err = run(tmp_path, "import", str(source), "--no-redact", "-o", "raw")
     assert code == 0 and "--no-redact" in err and "warning" in err
     assert run(tmp_path, "scan", "raw")[0] == 1

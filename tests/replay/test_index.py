@@ -135,3 +135,18 @@ def test_every_matcher_raises_assertion_error_naming_itself() -> None:
     for name, matcher in MATCHERS.items():
         with pytest.raises(AssertionError, match=f"^{name}: "):
             matcher(a, b, config)
+
+
+def test_redacted_query_and_body_values_match_anything() -> None:
+    recorded = factories.interaction(
+        factories.request("POST", "/oauth/token", query="api_key=xx_placeholder",
+                          body=b'{"password": "<redacted:3f9a2b>", "user": "jane"}'),
+        factories.response(body={"seq": 9}), seq=9,
+        redacted=["request.body $.password", "request.query.api_key"])
+    index = ReplayIndex([recorded])
+    real = incoming("/oauth/token", method="POST", query="api_key=real-key-123",
+                    body=b'{"user": "jane", "password": "hunter2"}')
+    assert served(index, real) == 9
+    other_user = incoming("/oauth/token", method="POST", query="api_key=real-key-123",
+                          body=b'{"user": "bob", "password": "hunter2"}')
+    assert served(index, other_user) is None  # what was not redacted still counts
