@@ -6,10 +6,11 @@ noted in meta, so shapes and redaction see the real content and replay can re-en
 
 from __future__ import annotations
 
+import io
+import zlib
 from typing import Any
 
 from mitmproxy import http
-from mitmproxy.net import encoding
 
 from recorder.model import Headers, Interaction, InteractionError, Request, Response, Timing
 
@@ -22,18 +23,57 @@ def _headers(headers: http.Headers) -> Headers:
     )
 
 
+MAX_DECODED = 64 * 1024 * 1024  # a decoded body larger than this is kept encoded
+
+
+def bounded_decode(raw: bytes, encoding: str, limit: int = MAX_DECODED) -> bytes | None:
+    """Decode gzip, deflate, br or zstd, but never past `limit` bytes (no gzip bombs).
+    None when the body cannot be decoded within the limit."""
+    try:
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            wbits = 31 if encoding != "deflate" else (15 if raw[:1] == b"\x78" else -15)
+            inflater = zlib.decompressobj(wbits)
+            out = inflater.decompress(raw, limit + 1)
+            return out if len(out) <= limit and not inflater.unconsumed_tail else None
+        if encoding == "br":
+            import brotli
+
+            decompressor = brotli.Decompressor()
+            chunks, total = [], 0
+            for start in range(0, len(raw), 1024):  # small inputs keep each output step small
+                chunk = decompressor.process(raw[start:start + 1024])
+                total += len(chunk)
+                if total > limit:
+                    return None
+                chunks.append(chunk)
+            return b"".join(chunks)
+        if encoding == "zstd":
+            import zstandard
+
+            reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw))
+            out = reader.read(limit + 1)
+            return out if len(out) <= limit else None
+    except (zlib.error, OSError, ValueError, EOFError) as exc:
+        raise ValueError(str(exc)) from exc
+    except Exception as exc:  # brotli.error and zstd errors have no common base
+        raise ValueError(str(exc)) from exc
+    raise ValueError(f"unknown content-encoding {encoding!r}")
+
+
 def decode_body(raw: bytes, content_encoding: str | None, meta: dict[str, Any],
                 prefix: str) -> bytes:
-    """Decode a body; on an encoding we cannot undo, keep the raw bytes and say so."""
+    """Decode a body; on an encoding we cannot undo (or a body that would decode past the
+    limit), keep the raw bytes and say so."""
     if not raw or not content_encoding or content_encoding.strip().lower() == "identity":
         return raw
     meta[f"{prefix}_content_encoding"] = content_encoding
     try:
-        decoded = encoding.decode(raw, content_encoding.strip().lower())
+        decoded = bounded_decode(raw, content_encoding.strip().lower(), MAX_DECODED)
     except ValueError:
+        decoded = None
+    if decoded is None:
         meta[f"{prefix}_body_encoded"] = True
         return raw
-    assert isinstance(decoded, bytes)
     return decoded
 
 

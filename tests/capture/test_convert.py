@@ -84,3 +84,41 @@ def test_headers_are_not_shared_with_the_live_flow() -> None:
     flow.request.headers["X-Later"] = "1"
     assert ("X-Later", "1") not in item.request.headers
     assert isinstance(flow, http.HTTPFlow)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+def test_every_encoding_decodes(encoding: str) -> None:
+    import zlib
+
+    import brotli
+    import zstandard
+
+    from recorder.capture.convert import bounded_decode
+
+    body = b'{"amount": 9.2}' * 100
+    encoded = {"gzip": gzip.compress(body), "deflate": zlib.compress(body),
+               "br": brotli.compress(body), "zstd": zstandard.ZstdCompressor().compress(body)}
+    assert bounded_decode(encoded[encoding], encoding) == body
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
+def test_decompression_bombs_are_kept_encoded_not_expanded(
+    encoding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import brotli
+    import zstandard
+
+    from recorder.capture.convert import bounded_decode
+
+    bomb = b"\0" * (8 * 1024 * 1024)  # 8 MiB of zeros: a few KiB compressed
+    packed = {"gzip": gzip.compress(bomb), "br": brotli.compress(bomb),
+              "zstd": zstandard.ZstdCompressor().compress(bomb)}[encoding]
+    assert len(packed) < 100_000
+    assert bounded_decode(packed, encoding, limit=1024 * 1024) is None
+    monkeypatch.setattr("recorder.capture.convert.MAX_DECODED", 1024 * 1024)
+    flow = tflow.tflow(resp=True)
+    assert flow.response is not None
+    flow.response.headers["content-encoding"] = encoding
+    flow.response.raw_content = packed
+    item = flow_to_interaction(flow, seq=0)
+    assert item.response is not None and item.response.body == packed  # as it arrived
