@@ -80,7 +80,8 @@ def abuse(port: int, url: str) -> str:
         with socket.create_connection(("127.0.0.1", port)) as sock:
             try:
                 sock.sendall(junk)
-                garbage_answers.append(sock.recv(100).split(b"\r\n")[0].decode())
+                first = sock.recv(100).split(b"\r\n")[0].decode()
+                garbage_answers.append(first or "closed by the server")
             except OSError as exc:
                 garbage_answers.append(f"closed ({exc.__class__.__name__})")
     total, errors, _ = wrk(url, 3, 16, 1)
