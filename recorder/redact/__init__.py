@@ -279,18 +279,13 @@ class Redactor:
             return value
         stripped = value.strip()
         if _FORM.fullmatch(stripped):  # form-encoded data inside a string
-            pairs = parse_qsl(stripped, keep_blank_values=True)
-            redacted = self.pairs(pairs, f"{location} form", state)
-            if redacted != pairs:
-                return urlencode(redacted, quote_via=quote, safe="/:@")
+            form = self.query(stripped, f"{location} form", state)
+            if form != stripped:
+                return form
         if stripped[:1] in ("{", "[") and len(stripped) > 1:
-            try:
-                inner = json.loads(stripped)
-            except ValueError:
-                pass
-            else:
-                walked = self.json(inner, "$", location, state)
-                return value if walked == inner else json.dumps(walked)
+            walked = self._json_text(stripped, location, state)
+            if walked is not None:
+                return value if walked == stripped else walked
         new = value
         if stripped.startswith(("http://", "https://")) and "?" in stripped:
             parts = urlsplit(stripped)
@@ -314,6 +309,16 @@ class Redactor:
             return value
         inner = self.string(decoded, f"{location} base64", state)
         return value if inner == decoded else base64.b64encode(inner.encode()).decode()
+
+    def _json_text(self, text: str, location: str, state: _Pass) -> str | None:
+        """JSON text with its secrets redacted (the same text when there were none), or
+        None when it is not JSON."""
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        walked = self.json(value, "$", location, state)
+        return text if walked == value else json.dumps(walked)
 
     # -- JSON --
     def json(self, value: Any, path: str, location: str, state: _Pass) -> Any:
@@ -350,13 +355,9 @@ class Redactor:
         except UnicodeDecodeError:
             return body  # binary: nothing textual to redact
         if "json" in media or (not media and text.lstrip()[:1] in ("{", "[")):
-            try:
-                value = json.loads(text)
-            except ValueError:
-                pass
-            else:
-                walked = self.json(value, "$", location, state)
-                return body if walked == value else json.dumps(walked).encode()
+            walked = self._json_text(text, location, state)
+            if walked is not None:
+                return body if walked == text else walked.encode()
         if media == "application/x-www-form-urlencoded":
             return self.query(text, f"{location} form", state).encode()
         if media.startswith("multipart/"):
