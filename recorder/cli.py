@@ -153,9 +153,12 @@ def _report_damage(reader: CassetteReader) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show headers and pretty bodies.")
 @click.option("--json", "as_json", is_flag=True, help="Print the cassette as JSON.")
 @click.option("--textconv", is_flag=True, help="Stable plain text, for git diff textconv.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a self-contained HTML page of the cassette instead.")
 @click.pass_context
 def show_command(
-    ctx: click.Context, cassette: str, verbose: bool, as_json: bool, textconv: bool
+    ctx: click.Context, cassette: str, verbose: bool, as_json: bool, textconv: bool,
+    html_file: Path | None,
 ) -> None:
     """Show a cassette: one line per interaction, or every detail with -v.
 
@@ -166,7 +169,11 @@ def show_command(
         raise click.UsageError("--json and --textconv are exclusive; choose one")
     path = library(ctx).resolve(cassette)
     with CassetteReader(path) as reader:
-        if as_json:
+        if html_file is not None:
+            from recorder.report_html import cassette_page
+
+            _write_new(html_file, cassette_page(str(path), reader.header, reader))
+        elif as_json:
             _echo_json_stream(reader)
         elif textconv:
             for line in textconv_lines(reader.header, reader):
@@ -178,6 +185,14 @@ def show_command(
         else:
             out_console().print(interaction_table(reader, title=f"{path} ({_source(reader)})"))
         _report_damage(reader)
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a report file, never over an existing one."""
+    if path.exists():
+        raise RecorderError(f"{path} already exists", "choose a new file, or delete it first")
+    path.write_text(text, encoding="utf-8")
+    err_console.print(f"wrote {path}", highlight=False)
 
 
 def _source(reader: CassetteReader) -> str:
@@ -606,9 +621,11 @@ def _router_for(ctx: click.Context, refs: list[str]) -> Any:
               "on any new shape or breaking change, not on key order.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.option("--markdown", is_flag=True, help="Print markdown, for a pull request comment.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML page: endpoints, shapes, what drifted.")
 @click.pass_context
 def diff_command(ctx: click.Context, old: str, new: str | None, fail_on: str, as_json: bool,
-                 markdown: bool) -> None:
+                 markdown: bool, html_file: Path | None) -> None:
     """Typed shape drift per endpoint between two cassettes.
 
     `recorder diff fx` compares fx's two newest versions. Changes are breaking (a type
@@ -632,6 +649,10 @@ def diff_command(ctx: click.Context, old: str, new: str | None, fail_on: str, as
     router = _router_for(ctx, [old, new])
     (old_label, old_profile), (new_label, new_profile) = _profiles(ctx, [old, new], router)
     changes = compare(old_profile, new_profile)
+    if html_file is not None:
+        from recorder.report_html import diff_page
+
+        _write_new(html_file, diff_page(changes, old_label, new_label, new_profile))
     if as_json:
         click.echo(json.dumps({"old": old_label, "new": new_label,
                                "summary": summarize(changes),
