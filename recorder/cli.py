@@ -187,12 +187,17 @@ def show_command(
         _report_damage(reader)
 
 
-def _write_new(path: Path, text: str) -> None:
-    """Write a report file, never over an existing one."""
+def _write_new(path: Path, data: str | bytes, said: str | None = None) -> None:
+    """Write an output file (a report, a schema, an export), never over an existing one."""
     if path.exists():
         raise RecorderError(f"{path} already exists", "choose a new file, or delete it first")
-    path.write_text(text, encoding="utf-8")
-    err_console.print(f"wrote {path}", highlight=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+    except OSError as exc:
+        raise RecorderError(f"cannot write {path}: {exc.strerror}",
+                            "check the directory and its permissions") from exc
+    err_console.print(said or f"wrote {path}", highlight=False)
 
 
 def _source(reader: CassetteReader) -> str:
@@ -780,11 +785,7 @@ def schema_command(ctx: click.Context, cassettes: tuple[str, ...], output: Path 
     if output is None:
         click.echo(text, nl=False)
         return
-    if output.exists():
-        raise RecorderError(f"{output} already exists", "choose a new file, or delete it first")
-    output.write_text(text)
-    count = len(document["$defs"])
-    click.echo(f"wrote {count} response contracts to {output}", err=True)
+    _write_new(output, text, f"wrote {len(document['$defs'])} response contracts to {output}")
 
 
 @cli.command("check")
@@ -1017,12 +1018,10 @@ def export_command(ctx: click.Context, cassette: str, fmt: str, output: Path) ->
     """Export a cassette as HAR, VCR.py YAML or mitmproxy flows."""
     from recorder.interop.formats import write
 
-    if output.exists():
+    if output.exists():  # before the work, not only after it
         raise RecorderError(f"{output} already exists", "choose a new file, or delete it first")
     path = library(ctx).resolve(cassette)
-    data = write(read_many([path]), fmt)
-    output.write_bytes(data)
-    click.echo(f"wrote {fmt} to {output}", err=True)
+    _write_new(output, write(read_many([path]), fmt), f"wrote {fmt} to {output}")
 
 
 @cli.command("config")
