@@ -326,7 +326,12 @@ def capture_command(
         if verbose or level in ("error", "critical"):
             err_console.print(f"[dim]{level}:[/dim] {message}", highlight=False)
 
-    status = _StatusLine(err_console)
+    status = StatusLine()
+
+    def tick(stats: Any) -> None:
+        status.show(f"{stats.flows} interactions · {len(stats.hosts)} hosts · "
+                    f"{stats.errors} errors · {human_size(stats.bytes)}")
+
     started_ok = False
     try:
         def on_ready(address: tuple[str, int]) -> None:
@@ -337,7 +342,7 @@ def capture_command(
         result = run_capture(
             settings, writer, redactor, filter_expression=filter_expression,
             max_body=body_limit, duration=duration, max_flows=max_flows,
-            hooks=CaptureHooks(ready=on_ready, tick=status.update, log=log),
+            hooks=CaptureHooks(ready=on_ready, tick=tick, log=log),
         )
     except BaseException:
         writer.close()
@@ -369,27 +374,6 @@ def capture_command(
 
 def _netloc(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-class _StatusLine:
-    """One live line on a terminal (flows, hosts, errors, bytes); nothing when piped."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.shown = False
-
-    def update(self, stats: Any) -> None:
-        if not self.console.is_terminal:
-            return
-        self.console.print(
-            f"  {stats.flows} interactions · {len(stats.hosts)} hosts · {stats.errors} errors"
-            f" · {human_size(stats.bytes)}", end="\r", highlight=False,
-        )
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.console.print(" " * 60, end="\r")
 
 
 @cli.command("proxy")
@@ -534,20 +518,20 @@ def open_output(ctx: click.Context, target: str, source: dict[str, Any],
     return library(ctx).create(target, source, created_at)[1]
 
 
-class Progress:
-    """A transient count on a terminal; silent when stderr is not one."""
+class StatusLine:
+    """One live line on a terminal (progress, a capture's counts); nothing when piped."""
 
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.shown = err_console.is_terminal
+    def __init__(self) -> None:
+        self.shown = False
 
-    def __call__(self, count: int) -> None:
+    def show(self, text: str) -> None:
+        if err_console.is_terminal:
+            err_console.print(f"  {text}".ljust(60), end="\r", highlight=False)
+            self.shown = True
+
+    def clear(self) -> None:
         if self.shown:
-            err_console.print(f"  {count:,} {self.what}…", end="\r", highlight=False)
-
-    def done(self) -> None:
-        if self.shown:
-            err_console.print(" " * 40, end="\r")
+            err_console.print(" " * 60, end="\r")
 
 
 @cli.command("normalize")
@@ -575,12 +559,13 @@ def normalize_command(ctx: click.Context, inputs: tuple[str, ...], output: str, 
     router = Router.learn((i.request.path for i in read_many(paths)), config.routes)
     redactor = make_redactor()
     stats = NormalizeStats()
-    progress = Progress("interactions")
+    status = StatusLine()
     source = {"kind": "normalize", "inputs": list(inputs), "keep": keep}
     with open_output(ctx, output, source, latest_created_at(paths)) as writer:
-        for item in normalize(read_many(paths), router, redactor, keep, stats, progress):
+        for item in normalize(read_many(paths), router, redactor, keep, stats,
+                              lambda count: status.show(f"{count:,} interactions…")):
             writer.append(item)
-    progress.done()
+    status.clear()
     summary = {"output": str(writer.path), "interactions": stats.interactions,
                "shapes": stats.groups, "endpoints": stats.endpoints, "kept": stats.kept}
     if as_json:
@@ -1074,11 +1059,6 @@ def scan_command(ctx: click.Context, targets: tuple[str, ...], as_json: bool) ->
         click.echo(f"scanned {scanned} interactions: "
                    + (f"{len(findings)} secret(s) found" if findings else "clean"))
     ctx.exit(1 if findings else 0)
-
-
-def iter_cassette(reader: CassetteReader) -> Iterator[Interaction]:
-    yield from reader
-    _report_damage(reader)
 
 
 def main() -> NoReturn:
