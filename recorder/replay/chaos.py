@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import random
 import re
+import struct
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -191,9 +191,11 @@ class Plan:
                 "status": self.status, "mutations": self.mutations, "hold": self.hold}
 
     def signature(self) -> str:
-        """What the response bytes depend on (not the timing), for caching them. Mutations
-        are built in a fixed order, so repr is deterministic (and cheaper than JSON)."""
-        return repr((self.fault, self.status, self.mutations))
+        """What the response bytes depend on, for caching them: the X-Recorder-Chaos header
+        names the delays too. Mutations are built in a fixed order, so repr is deterministic
+        (and cheaper than JSON)."""
+        return repr((self.fault, self.status, self.mutations, round(self.delay * 1000),
+                     round(self.chunk_delay * 1000), self.hold))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
@@ -208,9 +210,54 @@ def request_key(request: Request) -> str:
     return f"{request.method} {request.path}{query} #{digest}"
 
 
-def _rng(seed: int, key: str, ordinal: int) -> random.Random:
-    material = hashlib.sha256(f"{seed}|{key}|{ordinal}".encode()).digest()
-    return random.Random(int.from_bytes(material[:8], "big"))
+_EIGHT_WORDS = struct.Struct(">8I")  # a SHA-256 digest as eight 32-bit draws
+
+
+class Draws:
+    """Deterministic random draws for one request, read straight off a SHA-256 stream of
+    (seed, request key, ordinal): same inputs, same draws, in any process. Cheaper than
+    seeding a `random.Random` per request, which is the hot path of chaos."""
+
+    __slots__ = ("_block", "_values")
+
+    def __init__(self, material: bytes) -> None:
+        self._block = hashlib.sha256(material).digest()
+        self._values: list[int] = list(_EIGHT_WORDS.unpack(self._block))
+
+    def _next32(self) -> int:
+        if not self._values:
+            self._block = hashlib.sha256(self._block).digest()
+            self._values = list(_EIGHT_WORDS.unpack(self._block))
+        value: int = self._values.pop()
+        return value
+
+    def random(self) -> float:
+        if not self._values:
+            self._block = hashlib.sha256(self._block).digest()
+            self._values = list(_EIGHT_WORDS.unpack(self._block))
+        value: int = self._values.pop()
+        return value / 4_294_967_296
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.random()
+
+    def randrange(self, stop: int) -> int:
+        return int(self.random() * stop)
+
+    def getrandbits(self, bits: int) -> int:
+        return self._next32() >> (32 - bits)
+
+    def choice(self, options: Sequence[Any]) -> Any:
+        return options[int(self.random() * len(options))]
+
+    def shuffle(self, items: list[Any]) -> None:
+        for index in range(len(items) - 1, 0, -1):
+            other = int(self.random() * (index + 1))
+            items[index], items[other] = items[other], items[index]
+
+
+def _rng(seed: int, key: str, ordinal: int) -> Draws:
+    return Draws(f"{seed}|{key}|{ordinal}".encode())
 
 
 def _path_text(path: Sequence[Any]) -> str:
@@ -246,7 +293,7 @@ def _matches(path: tuple[Any, ...], pattern: str) -> bool:
     return text == pattern.replace("[*]", "[]")
 
 
-def flipped(value: Any, rng: random.Random) -> Any:
+def flipped(value: Any, rng: Draws) -> Any:
     """How real APIs get types wrong: a number as a formatted string, an integer as a float,
     a numeric string as a number, a boolean as a string, or null."""
     options: list[Any] = [None]
@@ -308,7 +355,7 @@ def make_plan(terms: Sequence[Term], seed: int, key: str, ordinal: int, body: An
     return plan
 
 
-def _body_mutations(term: Term, layout: Layout, rng: random.Random, variants: int,
+def _body_mutations(term: Term, layout: Layout, rng: Draws, variants: int,
                     roll: float) -> list[dict[str, Any]]:
     fields = layout.scalars
     if term.name == "flip-types":

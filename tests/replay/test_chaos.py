@@ -185,3 +185,15 @@ def test_the_reorder_gate_releases_a_seeded_shuffle() -> None:
     assert all(sorted(order) == [0, 1, 2, 3] for order in orders)
     assert len(orders) > 1  # the seed decides the order ...
     assert asyncio.run(main(3)) == asyncio.run(main(3))  # ... and the same seed, the same
+
+
+def test_the_chaos_header_names_each_responses_own_delay() -> None:
+    target = app("latency=10..500ms,flip-types=$.amount@1.0", 2)
+    headers = set()
+    for _ in range(6):
+        reply = target.handle(factories.request(path="/v1/tx/1"))
+        head = reply.data.split(b"\r\n\r\n")[0]
+        header = [line for line in head.split(b"\r\n") if line.startswith(b"X-Recorder-Chaos")]
+        assert header and f"latency={reply.delay * 1000:.0f}ms".encode() in header[0]
+        headers.add(header[0])
+    assert len(headers) > 1
