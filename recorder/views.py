@@ -1,6 +1,6 @@
 """Renderings of interactions for people and machines: JSON form, rich views, textconv.
 
-Pure: these build dicts, strings and rich renderables; cli.py decides where they go.
+Pure: these build dicts, strings and rich renderables; recorder.cli decides where they go.
 """
 
 from __future__ import annotations
