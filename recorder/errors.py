@@ -1,4 +1,5 @@
-"""The errors a user can cause. Each carries one message and one hint; only recorder.cli renders them."""
+"""The errors a user can cause. Each carries one message and one hint; only recorder.cli
+renders them."""
 
 from __future__ import annotations
 
