@@ -3,7 +3,6 @@ highlighted) and a cassette. No scripts, no external assets; every value is esca
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from recorder.diff import Change, Profile, summarize
 from recorder.model import Interaction, media_type
 from recorder.shape import NEVER, Arr, Obj, Shape, Union_, describe
-from recorder.views import body_json
+from recorder.views import body_summary
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d1d1f}
@@ -79,19 +78,6 @@ def diff_page(changes: list[Change], old_label: str, new_label: str, new_profile
     return _page(f"recorder diff {old_label} → {new_label}", "".join(parts))
 
 
-def _pretty(body: bytes, content_type: str) -> str:
-    rendered = body_json(body)
-    if rendered["body_encoding"] == "base64":
-        return f"<{len(body)} bytes of binary data>"
-    text = str(rendered["body"])
-    if "json" in content_type:
-        try:
-            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        except ValueError:
-            pass
-    return text
-
-
 def cassette_page(title: str, header: dict[str, Any], interactions: Iterable[Interaction]
                   ) -> str:
     parts = [f"<h1>{escape(title)}</h1><p>format {escape(str(header.get('format')))}, "
@@ -105,8 +91,8 @@ def cassette_page(title: str, header: dict[str, Any], interactions: Iterable[Int
         parts.append(
             f"<details><summary><code>#{item.seq} {escape(req.method)} {escape(req.url)}"
             f"</code> → {status}</summary><pre>{escape(headers)}\n\n"
-            f"{escape(_pretty(req.body, media_type(req.headers)))}</pre>"
+            f"{escape(body_summary(req.body, media_type(req.headers)))}</pre>"
             + ("" if resp is None else f"<pre>{escape(answer)}\n\n"
-               f"{escape(_pretty(resp.body, media_type(resp.headers)))}</pre>")
+               f"{escape(body_summary(resp.body, media_type(resp.headers)))}</pre>")
             + "</details>")
     return _page(title, "".join(parts))

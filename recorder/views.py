@@ -142,7 +142,8 @@ def _pretty_body(body: bytes, content_type: str) -> str | None:
     return text
 
 
-def _body_summary(body: bytes, content_type: str) -> str:
+def body_summary(body: bytes, content_type: str) -> str:
+    """A body for people: pretty JSON, text, or a line saying how much binary data."""
     pretty = _pretty_body(body, content_type)
     if pretty is not None:
         return pretty
@@ -175,7 +176,7 @@ def interaction_detail(interaction: Interaction) -> RenderableType:
 def _body_renderable(body: bytes, content_type: str) -> list[RenderableType]:
     if not body:
         return []
-    text = _body_summary(body, content_type)
+    text = body_summary(body, content_type)
     if "json" in content_type and not text.startswith("<"):
         return [Syntax(text, "json", theme="ansi_dark", background_color="default")]
     return [Text(text)]
@@ -190,7 +191,7 @@ def textconv(header: dict[str, Any], interactions: Iterable[Interaction]) -> Ite
         yield f"=== #{interaction.seq} {req.method} {_printable(req.url)}"
         yield from (f"> {_printable(k)}: {_printable(v)}" for k, v in req.headers)
         if req.body:
-            yield from _body_summary(req.body, media_type(req.headers)).splitlines()
+            yield from body_summary(req.body, media_type(req.headers)).splitlines()
         if resp is None:
             error = interaction.error
             yield f"< ERROR {error.kind}: {error.message}" if error else "< no response"
@@ -198,4 +199,4 @@ def textconv(header: dict[str, Any], interactions: Iterable[Interaction]) -> Ite
         yield f"< {resp.status} {resp.reason}"
         yield from (f"< {_printable(k)}: {_printable(v)}" for k, v in resp.headers)
         if resp.body:
-            yield from _body_summary(resp.body, media_type(resp.headers)).splitlines()
+            yield from body_summary(resp.body, media_type(resp.headers)).splitlines()

@@ -60,6 +60,39 @@ def library(ctx: click.Context) -> Library:
     return ctx.find_object(Library) or Library.from_env()
 
 
+def proxy_options(command: Any) -> Any:
+    """How a mitmproxy-based proxy faces the API: shared by `capture` and `proxy`."""
+    for option in reversed((
+        click.option("--mode", type=click.Choice(["forward", "reverse"]), default="forward",
+                     show_default=True, help="forward: clients set HTTPS_PROXY and trust the "
+                     "CA; reverse: clients use the proxy as their base URL (needs --upstream)."),
+        click.option("--upstream", metavar="URL", help="The real API, for --mode reverse."),
+        click.option("--listen", default="127.0.0.1:8080", show_default=True,
+                     metavar="HOST:PORT", help="Where the proxy listens (port 0 picks a free "
+                     "one)."),
+        click.option("--upstream-ca", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also trust this CA (PEM) for upstream TLS, e.g. a sandbox's "
+                     "private CA."),
+        click.option("--insecure", is_flag=True, help="Do not verify upstream TLS (warns)."),
+    )):
+        command = option(command)
+    return command
+
+
+def proxy_settings(mode: str, upstream: str | None, listen: str, upstream_ca: Path | None,
+                   insecure: bool) -> Any:
+    """The checked ProxySettings for the options above, warning where the user should know."""
+    from recorder.capture.runner import ProxySettings
+
+    host, port = parse_listen(listen)
+    warn_if_public(host)
+    settings = ProxySettings(mode, upstream, host, port, upstream_ca, insecure)
+    settings.mitmproxy_mode()  # a bad --mode/--upstream pair is a usage error, now
+    if insecure:
+        warn("--insecure: upstream TLS certificates are not verified")
+    return settings
+
+
 def chaos_options(command: Any) -> Any:
     """The chaos options, shared by `replay` and `proxy`."""
     for option in reversed((

@@ -20,7 +20,8 @@ from recorder.cli.app import (
     netloc,
     parse_listen,
     parse_size,
-    warn,
+    proxy_options,
+    proxy_settings,
     warn_if_public,
 )
 from recorder.errors import RecorderError
@@ -28,21 +29,13 @@ from recorder.views import human_size
 
 
 @cli.command("capture")
-@click.option("--mode", type=click.Choice(["forward", "reverse"]), default="forward",
-              show_default=True, help="forward: clients set HTTPS_PROXY; reverse: clients use "
-              "the proxy as their base URL (needs --upstream).")
-@click.option("--upstream", metavar="URL", help="The real API, for --mode reverse.")
-@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
-              help="Where the proxy listens (port 0 picks a free one).")
+@proxy_options
 @click.option("--name", metavar="NAME", help="Write a new version of this library cassette.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a new cassette file here instead (never overwritten).")
 @click.option("--filter", "filter_expression", metavar="EXPR",
               help="Keep only flows matching this mitmproxy filter, e.g. "
               "'~d api.example.com & !~u /health'.")
-@click.option("--upstream-ca", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also trust this CA (PEM) for upstream TLS, e.g. a sandbox's private CA.")
-@click.option("--insecure", is_flag=True, help="Do not verify upstream TLS (warns).")
 @click.option("--max-body", default="16m", show_default=True, metavar="SIZE",
               help="Keep at most this much of a response body; larger ones are truncated "
               "and marked.")
@@ -66,18 +59,13 @@ def capture_command(
     Every interaction is redacted in memory, then appended and flushed before the client
     gets its response. Ctrl-C or SIGTERM stops and finalizes the cassette.
     """
-    from recorder.capture.runner import CaptureHooks, ProxySettings, check_filter, run_capture
+    from recorder.capture.runner import CaptureHooks, check_filter, run_capture
 
     if (name is None) == (output is None):
         raise click.UsageError("give exactly one of --name NAME or -o PATH")
-    host, port = parse_listen(listen)
-    warn_if_public(host)
-    settings = ProxySettings(mode, upstream, host, port, upstream_ca, insecure)
-    settings.mitmproxy_mode()
     check_filter(filter_expression)
     body_limit = parse_size(max_body)
-    if insecure:
-        warn("--insecure: upstream TLS certificates are not verified")
+    settings = proxy_settings(mode, upstream, listen, upstream_ca, insecure)
     redactor = make_redactor()
     source = {"kind": "capture", "mode": mode, "upstream": upstream or ""}
     if name is not None:
@@ -158,15 +146,7 @@ def capture_command(
 
 
 @cli.command("proxy")
-@click.option("--mode", type=click.Choice(["forward", "reverse"]), default="forward",
-              show_default=True, help="forward: clients set HTTPS_PROXY and trust the CA; "
-              "reverse: clients use the proxy as their base URL (needs --upstream).")
-@click.option("--upstream", metavar="URL", help="The live API, for --mode reverse.")
-@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
-              help="Where the proxy listens (port 0 picks a free one).")
-@click.option("--upstream-ca", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also trust this CA (PEM) for upstream TLS.")
-@click.option("--insecure", is_flag=True, help="Do not verify upstream TLS (warns).")
+@proxy_options
 @chaos_options
 @click.option("--ready-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the proxy's URL here once it listens (for scripts).")
@@ -180,18 +160,13 @@ def proxy_command(mode: str, upstream: str | None, listen: str, upstream_ca: Pat
     Nothing is recorded: traffic goes to the real upstream, and chaos changes what comes
     back (delays, type flips, reordered fields, faults), seeded and logged.
     """
-    from recorder.capture.runner import CaptureHooks, ProxySettings
+    from recorder.capture.runner import CaptureHooks
     from recorder.replay.live import serve_chaos_proxy
 
     if chaos_spec is None and chaos_file is None and chaos_replay is None:
         raise click.UsageError("recorder proxy needs --chaos, --chaos-file or --chaos-replay "
                                "(to record, use recorder capture)")
-    host, port = parse_listen(listen)
-    warn_if_public(host)
-    settings = ProxySettings(mode, upstream, host, port, upstream_ca, insecure)
-    settings.mitmproxy_mode()
-    if insecure:
-        warn("--insecure: upstream TLS certificates are not verified")
+    settings = proxy_settings(mode, upstream, listen, upstream_ca, insecure)
     chaos, out = chaos_for(chaos_spec, chaos_file, seed, chaos_log, chaos_replay, quiet)
 
     def ready(address: tuple[str, int]) -> None:

@@ -93,6 +93,13 @@ def request_from_wire(method: str, target: str, headers: Headers, body: bytes,
     """An incoming request in recorder's model. Absolute-form targets (proxies) carry their
     own scheme and host; origin-form takes the host from --host or the Host header, and the
     scheme from the connection (https inside a proxy tunnel)."""
+    port = 443 if scheme == "https" else 80
+    if target.startswith("/"):  # origin-form, nearly every request: no URL parsing needed
+        path, _, query = target.partition("?")
+        path = path.partition("#")[0]
+        host = settings.host or _host_header(headers)
+        return Request(method, scheme, host, port, path, query.partition("#")[0],
+                       f"HTTP/{http_version}", headers, body)
     parts = urlsplit(target)
     host = settings.host or (parts.hostname or "") or _host_header(headers)
     scheme = parts.scheme or scheme

@@ -150,3 +150,17 @@ def test_redacted_query_and_body_values_match_anything() -> None:
     other_user = incoming("/oauth/token", method="POST", query="api_key=real-key-123",
                           body=b'{"user": "bob", "password": "hunter2"}')
     assert served(index, other_user) is None  # what was not redacted still counts
+
+
+@pytest.mark.parametrize("target", ["/", "/v1/tx/1", "/v1/tx?a=1&b=2", "/a?b=c?d", "/x#frag",
+                                    "/x?y=1#frag", "/%7Euser?q=%20", "/v1?"])
+def test_origin_form_targets_parse_as_urlsplit_would(target: str) -> None:
+    from urllib.parse import urlsplit
+
+    from recorder.replay.app import ReplaySettings, request_from_wire
+
+    request = request_from_wire("GET", target, (("Host", "api.example.com:8080"),), b"", "1.1",
+                                ReplaySettings())
+    parts = urlsplit(target)
+    assert (request.path, request.query) == (parts.path or "/", parts.query)
+    assert (request.host, request.scheme, request.port) == ("api.example.com", "http", 80)
