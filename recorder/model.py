@@ -27,8 +27,11 @@ def header_values(headers: Headers, name: str) -> list[str]:
 
 def header_value(headers: Headers, name: str) -> str | None:
     """The first value of a header, or None."""
-    values = header_values(headers, name)
-    return values[0] if values else None
+    lowered = name.lower()
+    for key, value in headers:
+        if key.lower() == lowered:
+            return value
+    return None
 
 
 def as_headers(pairs: Iterable[tuple[str, str]]) -> Headers:

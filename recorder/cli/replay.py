@@ -178,10 +178,12 @@ def replay_command(
 
     from recorder.replay.server import ServeHooks, serve_until_stopped
 
-    stopped_by = serve_until_stopped(app, bind_host, port, ServeHooks(ready), exit_after,
-                                     proxy=mode == "proxy")
-    if chaos_out is not None:
-        chaos_out.close()
+    try:
+        stopped_by = serve_until_stopped(app, bind_host, port, ServeHooks(ready), exit_after,
+                                         proxy=mode == "proxy")
+    finally:
+        if chaos_out is not None:
+            chaos_out.close()  # flushes what is buffered
     for writer in writers:
         writer.close()
         click.echo(f"recorded {writer.count} new interaction(s) → {writer.path}", err=True)

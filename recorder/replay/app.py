@@ -50,7 +50,7 @@ class ReplaySettings:
     on_miss: str = "respond"  # respond (near-miss report) | passthrough | record
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply:
     """What to do on the wire: send `data` (after `delay` s) or fail like the upstream did."""
 
@@ -63,7 +63,7 @@ class Reply:
     hold: bool = False  # chaos out-of-order: wait to be released in a shuffled batch
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slower to build, per request
 class Decision:
     """What to answer: `response` (None: fail as `action` says), the recorded position and
     encoding for caching, and a delay in seconds."""
@@ -131,7 +131,7 @@ class ReplayApp:
         self.chaos = chaos
         self._variants: dict[tuple[str, str], list[tuple[str, Any]]] | None = None
         self._facts: dict[int, tuple[Any, str, list[Any], Layout | None]] = {}
-        self._chaos_responses: dict[tuple[int, str], tuple[Response, bool]] = {}
+        self._chaos_responses: dict[tuple[int, int], tuple[Response, bool]] = {}
 
     def decide(self, request: Request) -> Decision:
         """Look a request up and count it: the recorded answer, a recorded failure, a
@@ -156,7 +156,8 @@ class ReplayApp:
         encoding = interaction.meta.get("response_content_encoding")
         if self.chaos is not None:
             return self._chaos(request, interaction, found.position, encoding, delay)
-        return Decision(interaction.response, found.position, encoding, delay)
+        return Decision(interaction.response, found.position, encoding, delay,
+                        cache_key=found.position)
 
     def _chaos(self, request: Request, interaction: Interaction, position: int,
                encoding: str | None, delay: float) -> Decision:
@@ -171,11 +172,11 @@ class ReplayApp:
         if plan.fault in ("reset", "empty", "timeout"):
             action = {"reset": "reset", "empty": "close", "timeout": "hold"}[plan.fault]
             return Decision(None, delay=delay + plan.delay, action=action, chaos=plan)
-        signature = (position, plan.signature())
-        cached = self._chaos_responses.get(signature)
+        signature = (position, plan.key) if plan.key >= 0 else None
+        cached = self._chaos_responses.get(signature) if signature is not None else None
         if cached is None:
             cached = self._chaos_response(response, body, plan, others)
-            if len(self._chaos_responses) < 4096:
+            if signature is not None and len(self._chaos_responses) < 65_536:
                 self._chaos_responses[signature] = cached
         response, mutated_encoding = cached
         return Decision(response, None, encoding if mutated_encoding else None,

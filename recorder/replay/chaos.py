@@ -16,7 +16,7 @@ import json
 import re
 import struct
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,20 +157,59 @@ class ChaosConfig:
 
 # -- plans --------------------------------------------------------------------------------
 
-@dataclass
+# A body edit, compact and hashable so that plans can key caches without building anything:
+#   ("flip", path, option, value)   ("reorder", path, keys)   ("drop" | "null", path)
+#   ("extra", path, name, option)   ("drift", variant)
+# Paths are tuples of keys and indices. Options index FLIP options and EXTRA_VALUES.
+Edit = tuple[Any, ...]
+EXTRA_VALUES = ("name", 0, 1.5, True, None, "[]", "{}")  # "name": the new key's own name
+
+
+def _extra_value(option: int, name: str) -> Any:
+    value = EXTRA_VALUES[option]
+    return name if value == "name" else [] if value == "[]" else {} if value == "{}" else value
+
+
+def _as_mutation(edit: Edit) -> dict[str, Any]:
+    """An edit as the log writes it (and `--chaos-replay` reads it back)."""
+    op = edit[0]
+    if op == "flip":
+        return {"op": "flip", "path": list(edit[1]), "to": edit[3]}
+    if op == "reorder":
+        return {"op": "reorder", "path": list(edit[1]), "keys": list(edit[2])}
+    if op == "extra":
+        return {"op": "extra", "path": list(edit[1]), "key": edit[2],
+                "value": _extra_value(edit[3], edit[2])}
+    if op == "drift":
+        return {"op": "drift", "variant": edit[1]}
+    return {"op": op, "path": list(edit[1])}
+
+
+@dataclass(slots=True)
 class Plan:
-    """What chaos does to one response: delays, a fault, body mutations, reordering."""
+    """What chaos does to one response: delays, a fault, body edits, reordering. Plans made
+    here carry compact `edits`; plans read back from a log carry `logged` mutations."""
 
     delay: float = 0.0
     chunk_delay: float = 0.0
     fault: str | None = None  # reset | empty | truncate | timeout | status | throttle
     status: int = 0
-    mutations: list[dict[str, Any]] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
     hold: bool = False  # out-of-order: wait to be released in a shuffled batch
+    logged: list[dict[str, Any]] | None = None
+    key: int = -1  # names this plan's content among the run's distinct plans (-1: unnamed)
 
     @property
     def active(self) -> bool:
-        return bool(self.delay or self.chunk_delay or self.fault or self.mutations or self.hold)
+        return bool(self.delay or self.chunk_delay or self.fault or self.edits or self.logged
+                    or self.hold)
+
+    @property
+    def mutations(self) -> list[dict[str, Any]]:
+        """The body mutations in the log's form: what `mutate` applies."""
+        if self.logged is None:
+            self.logged = [_as_mutation(edit) for edit in self.edits]
+        return self.logged
 
     def describe(self) -> str:
         """For the X-Recorder-Chaos header: what was done, briefly."""
@@ -190,53 +229,51 @@ class Plan:
         return {"delay": self.delay, "chunk_delay": self.chunk_delay, "fault": self.fault,
                 "status": self.status, "mutations": self.mutations, "hold": self.hold}
 
-    def signature(self) -> str:
-        """What the response bytes depend on, for caching them: the X-Recorder-Chaos header
-        names the delays too. Mutations are built in a fixed order, so repr is deterministic
-        (and cheaper than JSON)."""
-        return repr((self.fault, self.status, self.mutations, round(self.delay * 1000),
-                     round(self.chunk_delay * 1000), self.hold))
+    def signature(self) -> Hashable:
+        """What the response bytes and the log's text of this plan depend on, for caching
+        them: a tuple of the compact edits, no JSON built (that is the hot path of chaos).
+        The delays are in it too: the log holds them exactly, the header names them."""
+        edits: Hashable = tuple(self.edits) if self.edits else json.dumps(self.logged)
+        return (self.fault, self.status, self.delay, self.chunk_delay, self.hold, edits)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
         return cls(float(data.get("delay", 0)), float(data.get("chunk_delay", 0)),
                    data.get("fault"), int(data.get("status", 0)),
-                   list(data.get("mutations", [])), bool(data.get("hold", False)))
+                   hold=bool(data.get("hold", False)),
+                   logged=list(data.get("mutations", [])))
+
+_NO_BODY = hashlib.sha256(b"").hexdigest()[:12]
 
 
 def request_key(request: Request) -> str:
-    digest = hashlib.sha256(request.body).hexdigest()[:12]
+    digest = hashlib.sha256(request.body).hexdigest()[:12] if request.body else _NO_BODY
     query = f"?{request.query}" if request.query else ""
     return f"{request.method} {request.path}{query} #{digest}"
 
 
 _EIGHT_WORDS = struct.Struct(">8I")  # a SHA-256 digest as eight 32-bit draws
+_TO_UNIT = 1 / 4_294_967_296
+
+
+def _stream(material: bytes) -> Iterator[float]:
+    """Floats in [0, 1) read straight off a SHA-256 chain of `material`."""
+    block = hashlib.sha256(material).digest()
+    while True:
+        for word in _EIGHT_WORDS.unpack(block):
+            yield word * _TO_UNIT
+        block = hashlib.sha256(block).digest()
 
 
 class Draws:
-    """Deterministic random draws for one request, read straight off a SHA-256 stream of
-    (seed, request key, ordinal): same inputs, same draws, in any process. Cheaper than
-    seeding a `random.Random` per request, which is the hot path of chaos."""
+    """Deterministic random draws for one request, from (seed, request key, ordinal): same
+    inputs, same draws, in any process. Cheaper than seeding a `random.Random` per request
+    (the hot path of chaos): `random` is a generator's own __next__, a call into C."""
 
-    __slots__ = ("_block", "_values")
+    __slots__ = ("random",)
 
     def __init__(self, material: bytes) -> None:
-        self._block = hashlib.sha256(material).digest()
-        self._values: list[int] = list(_EIGHT_WORDS.unpack(self._block))
-
-    def _next32(self) -> int:
-        if not self._values:
-            self._block = hashlib.sha256(self._block).digest()
-            self._values = list(_EIGHT_WORDS.unpack(self._block))
-        value: int = self._values.pop()
-        return value
-
-    def random(self) -> float:
-        if not self._values:
-            self._block = hashlib.sha256(self._block).digest()
-            self._values = list(_EIGHT_WORDS.unpack(self._block))
-        value: int = self._values.pop()
-        return value / 4_294_967_296
+        self.random: Callable[[], float] = _stream(material).__next__
 
     def uniform(self, low: float, high: float) -> float:
         return low + (high - low) * self.random()
@@ -245,14 +282,15 @@ class Draws:
         return int(self.random() * stop)
 
     def getrandbits(self, bits: int) -> int:
-        return self._next32() >> (32 - bits)
+        return int(self.random() * (1 << bits))
 
     def choice(self, options: Sequence[Any]) -> Any:
         return options[int(self.random() * len(options))]
 
     def shuffle(self, items: list[Any]) -> None:
+        draw = self.random
         for index in range(len(items) - 1, 0, -1):
-            other = int(self.random() * (index + 1))
+            other = int(draw() * (index + 1))
             items[index], items[other] = items[other], items[index]
 
 
@@ -293,34 +331,37 @@ def _matches(path: tuple[Any, ...], pattern: str) -> bool:
     return text == pattern.replace("[*]", "[]")
 
 
-def flipped(value: Any, rng: Draws) -> Any:
-    """How real APIs get types wrong: a number as a formatted string, an integer as a float,
-    a numeric string as a number, a boolean as a string, or null."""
-    options: list[Any] = [None]
+def flip_options(value: Any) -> tuple[Any, ...]:
+    """How real APIs get a value's type wrong: a number as a formatted string, an integer as
+    a float, a numeric string as a number, a boolean as a string, or null."""
     if isinstance(value, bool):
-        options.append("true" if value else "false")
-    elif isinstance(value, int):
-        options += [str(value), float(value)]
-    elif isinstance(value, float):
-        options.append(f"{value:.2f}")
-    elif isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value):
-        options.append(float(value) if "." in value else int(value))
-    return rng.choice(options)
+        return None, "true" if value else "false"
+    if isinstance(value, int):
+        return None, str(value), float(value)
+    if isinstance(value, float):
+        return None, f"{value:.2f}"
+    if isinstance(value, str) and _NUMERIC.fullmatch(value):
+        return None, float(value) if "." in value else int(value)
+    return (None,)
+
+
+_NUMERIC = re.compile(r"-?\d+(\.\d+)?")
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a body can be mutated: its scalar fields, its objects, its named members.
-    Worked out once per recorded body, not once per request."""
+    """Where a body can be mutated: its scalar fields (with the flips each allows), its
+    objects, its named members. Worked out once per recorded body, not once per request."""
 
-    scalars: tuple[tuple[tuple[Any, ...], Any], ...]
+    scalars: tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...]
     objects: tuple[tuple[tuple[Any, ...], tuple[str, ...]], ...]
     members: tuple[tuple[Any, ...], ...]
 
     @classmethod
     def of(cls, body: Any) -> Layout:
         fields = _fields(body)
-        return cls(tuple((p, v) for p, v in fields if not isinstance(v, dict | list)),
+        return cls(tuple((p, flip_options(v)) for p, v in fields
+                         if not isinstance(v, dict | list)),
                    tuple((p, tuple(o)) for p, o in _objects(body)),
                    tuple(p for p, _ in fields if p and isinstance(p[-1], str)))
 
@@ -336,58 +377,56 @@ def make_plan(terms: Sequence[Term], seed: int, key: str, ordinal: int, body: An
     plan = Plan()
     for term in terms:
         roll = rng.random()  # one roll per term, always: decisions stay independent
-        if term.name in ("flip-types", "out-of-order"):
+        name = term.name
+        if name in ("flip-types", "out-of-order"):
             pass  # per-field chance, or no chance at all
         elif roll >= term.probability:
             continue
-        if term.name == "latency":
+        if name == "latency":
             plan.delay += (recorded_seconds or 0.0) * (term.scale or 1) if term.scale else \
                 rng.uniform(term.low, term.high)
-        elif term.name == "slow-body":
+        elif name == "slow-body":
             plan.chunk_delay = rng.uniform(term.low, term.high)
-        elif term.name == "out-of-order":
+        elif name == "out-of-order":
             plan.hold = True
-        elif term.name in FAULT_TERMS and plan.fault is None:
-            plan.fault = term.name
-            plan.status = int(term.low) if term.name in ("status", "throttle") else 0
-        elif layout is not None and term.name in BODY_TERMS:
-            plan.mutations.extend(_body_mutations(term, layout, rng, variants, roll))
+        elif name in FAULT_TERMS and plan.fault is None:
+            plan.fault = name
+            plan.status = int(term.low) if name in ("status", "throttle") else 0
+        elif layout is not None and name in BODY_TERMS:
+            _add_edits(plan.edits, term, layout, rng, variants, roll)
     return plan
 
 
-def _body_mutations(term: Term, layout: Layout, rng: Draws, variants: int,
-                    roll: float) -> list[dict[str, Any]]:
-    fields = layout.scalars
-    if term.name == "flip-types":
-        if term.path is not None:
-            if roll >= term.probability:
-                return []
-            chosen = [(p, v) for p, v in fields if _matches(p, term.path)]
+def _add_edits(edits: list[Edit], term: Term, layout: Layout, rng: Draws, variants: int,
+               roll: float) -> None:
+    name = term.name
+    if name == "flip-types":
+        if term.path is None:
+            chance, draw = term.probability, rng.random
+            chosen = [f for f in layout.scalars if draw() < chance]
+        elif roll < term.probability:
+            chosen = [f for f in layout.scalars if _matches(f[0], term.path)]
         else:
-            chosen = [(p, v) for p, v in fields if rng.random() < term.probability]
-        return [{"op": "flip", "path": list(p), "to": flipped(v, rng)} for p, v in chosen]
-    if term.name == "reorder":
-        out = []
+            chosen = []
+        for path, options in chosen:
+            option = rng.randrange(len(options))
+            edits.append(("flip", path, option, options[option]))
+    elif name == "reorder":
         for path, names in layout.objects:
             keys = list(names)
             rng.shuffle(keys)
             if keys != list(names):
-                out.append({"op": "reorder", "path": list(path), "keys": keys})
-        return out
-    if term.name == "drift":
-        return [{"op": "drift", "variant": rng.randrange(variants)}] if variants else []
-    if term.name in ("drop-field", "null-field"):
-        if not layout.members:
-            return []
-        op = "drop" if term.name == "drop-field" else "null"
-        return [{"op": op, "path": list(rng.choice(layout.members))}]
-    if not layout.objects:
-        return []
-    path, _ = rng.choice(layout.objects)
-    name = f"x_{rng.getrandbits(24):06x}"
-    return [{"op": "extra", "path": list(path), "key": name,
-             "value": rng.choice([name, 0, 1.5, True, None, [], {}])}]
-
+                edits.append(("reorder", path, tuple(keys)))
+    elif name == "drift":
+        if variants:
+            edits.append(("drift", rng.randrange(variants)))
+    elif name in ("drop-field", "null-field"):
+        if layout.members:
+            edits.append(("drop" if name == "drop-field" else "null", rng.choice(layout.members)))
+    elif layout.objects:  # extra-field
+        path, _ = rng.choice(layout.objects)
+        edits.append(("extra", path, f"x_{rng.getrandbits(24):06x}",
+                      rng.randrange(len(EXTRA_VALUES))))
 
 def _parent(value: Any, path: Sequence[Any]) -> Any:
     for part in path[:-1]:
@@ -437,15 +476,18 @@ def dumps(body: Any) -> bytes:
 
 
 class Chaos:
-    """Plans for a stream of requests: ordinals per request key, a log of every injection,
-    or, given a log, exactly the logged plans again (`--chaos-replay`)."""
+    """Plans for a stream of requests: ordinals per request key, a log of every injection
+    (one JSON line each, handed to `log`), or, given a log, exactly the logged plans again
+    (`--chaos-replay`)."""
 
-    def __init__(self, config: ChaosConfig, log: Callable[[dict[str, Any]], None],
+    def __init__(self, config: ChaosConfig, log: Callable[[str], None],
                  replay: dict[tuple[str, int], Plan] | None = None) -> None:
         self.config = config
         self.log = log
         self.replay = replay
         self.ordinals: dict[str, int] = {}
+        # each distinct plan's name (Plan.key) and JSON text for the log, built once
+        self._known: dict[Hashable, tuple[int, str]] = {}
         window = next((t for t in config.default if t.name == "out-of-order"), None)
         for _, terms in config.routes:
             window = window or next((t for t in terms if t.name == "out-of-order"), None)
@@ -463,9 +505,25 @@ class Chaos:
             plan = make_plan(self.config.terms_for(request.method, route), self.config.seed,
                              key, ordinal, body, recorded_seconds, variants, layout)
         if plan.active:
-            self.log({"request": key, "ordinal": ordinal, "plan": plan.to_json()})
+            self.log(f'{{"request":{_json_text(key)},"ordinal":{ordinal},'
+                     f'"plan":{self._learn(plan)}}}')
         return plan
 
+    def _learn(self, plan: Plan) -> str:
+        """Name the plan (its key, for the caller's caches) and return its JSON text."""
+        signature = plan.signature()
+        known = self._known.get(signature)
+        if known is None:
+            known = (len(self._known), json.dumps(plan.to_json(), separators=(",", ":")))
+            if len(self._known) >= 4096:
+                known = (-1, known[1])  # so many distinct plans that caching does not pay
+            else:
+                self._known[signature] = known
+        plan.key = known[0]
+        return known[1]
+
+
+_json_text = json.encoder.encode_basestring_ascii  # a JSON string literal, in C
 
 def load_log(path: Path) -> dict[tuple[str, int], Plan]:
     """A chaos log (JSON lines) as plans by (request key, ordinal), for --chaos-replay."""

@@ -206,7 +206,7 @@ class NearMiss:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Lookup:
     position: int | None  # index into ReplayIndex.interactions, None on a miss
     reason: str = ""
@@ -270,7 +270,7 @@ class ReplayIndex:
 
     def key(self, request: Request) -> tuple[Hashable, ...]:
         config = self.config
-        return tuple(key(request, config) for key in self._keys)
+        return tuple([key(request, config) for key in self._keys])
 
     def lookup(self, request: Request) -> Lookup:
         if self.variants:

@@ -55,6 +55,8 @@ class _Connection(asyncio.Protocol):
         self.pending: asyncio.Future[None] | None = None  # the last delayed reply, for order
         self.closing = False
         self.idle: asyncio.TimerHandle | None = None
+        self.loop = asyncio.get_running_loop()
+        self.active_at = 0.0  # loop time of the last bytes received
         self.scheme = "http"  # "https" inside a CONNECT tunnel
         self.connect_to: str | None = None  # the authority of a CONNECT request
 
@@ -74,7 +76,7 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return
-        self._arm_idle()
+        self.active_at = self.loop.time()  # the idle timer looks at this when it fires
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -230,12 +232,17 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     def _arm_idle(self) -> None:
-        if self.idle is not None:
-            self.idle.cancel()
-        loop = asyncio.get_running_loop()
-        self.idle = loop.call_later(self.server.idle_timeout, self._idle_out)
+        """One timer per connection, re-armed when it fires rather than on every read:
+        rescheduling a timer per request cost more than parsing the request."""
+        self.active_at = self.loop.time()
+        self.idle = self.loop.call_later(self.server.idle_timeout, self._idle_out)
 
     def _idle_out(self) -> None:
+        quiet_for = self.loop.time() - self.active_at
+        if quiet_for < self.server.idle_timeout:
+            self.idle = self.loop.call_later(self.server.idle_timeout - quiet_for,
+                                             self._idle_out)
+            return
         if self.pending is not None and not self.pending.done():
             self._arm_idle()  # a delayed reply is on its way: not idle
             return

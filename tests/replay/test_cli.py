@@ -6,6 +6,7 @@ import json
 import signal
 import ssl
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -159,3 +160,24 @@ def test_on_miss_needs_a_clear_upstream(workdir: Path) -> None:
     done = run_cli("replay", ["fx", "--on-miss", "passthrough", "--upstream", "ftp://x"],
                    workdir)
     assert done.code == 2 and "is not an http(s) URL" in done.stderr
+
+
+def test_the_chaos_log_is_readable_while_the_server_runs_and_complete_after(workdir: Path
+                                                                            ) -> None:
+    log = workdir / "chaos.jsonl"
+    replay = ReplayProcess(["fx", "--chaos", "flip-types=1.0", "--seed", "5", "--chaos-log",
+                            str(log), "-q"], workdir)
+    try:
+        assert "X-Recorder-Chaos" in requests.get(f"{replay.url}/v1/rates?base=EUR",
+                                                  timeout=10).headers
+        waited = 0
+        while not log.read_text() and waited < 100:  # flushed within 0.1 s, not at exit
+            time.sleep(0.05)
+            waited += 1
+        assert log.read_text().count("\n") == 1, "the line sat in the buffer"
+        for _ in range(50):
+            requests.get(f"{replay.url}/v1/rates?base=EUR", timeout=10)
+    finally:
+        replay.stop()
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["ordinal"] for e in entries] == list(range(51))

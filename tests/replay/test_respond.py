@@ -37,3 +37,18 @@ def test_wire_bytes_and_bodyless_statuses() -> None:
     data = wire_bytes(Response(204, "", body=b"ignored"), None, keep_alive=False)
     assert data.startswith(b"HTTP/1.1 204 No Content\r\n")
     assert b"Content-Length" not in data and data.endswith(b"Connection: close\r\n\r\n")
+
+
+def test_a_recorded_answer_is_built_once_and_then_served_from_the_cache() -> None:
+    from recorder.replay.app import ReplayApp, ReplaySettings
+    from recorder.replay.index import ReplayIndex
+    from tests import factories
+
+    app = ReplayApp(ReplayIndex([factories.interaction(factories.request(path="/v1/rates"),
+                                                       factories.response(body={"a": 1}))]),
+                    ReplaySettings())
+    first = app.handle(factories.request(path="/v1/rates")).data
+    again = app.handle(factories.request(path="/v1/rates")).data
+    assert again is first  # the same bytes object: no per-request serialising
+    closing = app.handle(factories.request(path="/v1/rates"), keep_alive=False).data
+    assert closing.endswith(first.partition(b"\r\n\r\n")[2]) and b"Connection: close" in closing
