@@ -283,14 +283,12 @@ def chaos_for(spec: str | None, file: Path | None, seed: int | None, log_file: P
         err_console.print(f"recorder replay: chaos with --seed {seed} (rerun with the same seed, "
                           "or --chaos-replay the log, to reproduce)", highlight=False)
 
-    def log(line: str) -> None:
-        if out is not None:
-            out.write(line)
-        elif not quiet:
+    def echo(line: str) -> None:
+        if not quiet:
             click.echo(f"chaos: {line}", err=True)
 
     replay = load_log(replay_log) if replay_log is not None else None
-    return Chaos(config, log, replay), out
+    return Chaos(config, out.write if out is not None else echo, replay), out
 
 
 def main() -> NoReturn:

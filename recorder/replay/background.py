@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from types import TracebackType
+from typing import Any
 
 from recorder.replay.app import ReplayApp
 from recorder.replay.server import ReplayServer, new_event_loop
@@ -26,9 +27,15 @@ class BackgroundReplay:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="recorder-replay", daemon=True)
         self.address: tuple[str, int] = ("", 0)
+        self.errors: list[dict[str, Any]] = []  # what the loop caught: a bug if not empty
+
+    def _caught(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        self.errors.append(context)
+        loop.default_exception_handler(context)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
+        self._loop.set_exception_handler(self._caught)
         try:
             self.address = self._loop.run_until_complete(
                 self._server.start(self._host, self._port))

@@ -19,7 +19,7 @@ import signal
 import socket
 import ssl
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -249,6 +249,38 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None and not self.closing:
             self.closing = True
             self.transport.close()
+
+
+class _Collector:
+    """A transport that keeps what is written: for `replies_to`."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str) -> None:
+        return None
+
+
+async def replies_to(app: ReplayApp, chunks: Iterable[bytes]) -> list[bytes]:
+    """What the server writes back to a client that sends `chunks` on one connection, then
+    hangs up: the request path without a socket, for fuzzing and debugging. Replies that
+    are delayed (latency, chaos) are not waited for."""
+    connection = _Connection(ReplayServer(app))
+    collector = _Collector()
+    connection.connection_made(cast(asyncio.Transport, collector))
+    for chunk in chunks:
+        connection.data_received(chunk)
+    connection.connection_lost(None)
+    return collector.written
 
 
 class ReorderGate:

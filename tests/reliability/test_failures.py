@@ -3,8 +3,10 @@ repeated `kill -9` of a capture under load."""
 
 from __future__ import annotations
 
+import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +36,15 @@ def big_vcr(path: Path, count: int) -> None:
     path.write_text(yaml.safe_dump({"interactions": interactions, "version": 1}))
 
 
+def library_with_one_version(tmp_path: Path) -> tuple[Library, bytes]:
+    """A library holding fx@1, and fx@1's bytes, to check later that it is untouched."""
+    lib = Library(tmp_path / "lib")
+    _, writer = lib.create("fx", {"kind": "test"})
+    with writer:
+        writer.append(factories.interaction())
+    return lib, lib.resolve("fx@1").read_bytes()
+
+
 def limited(max_bytes: int) -> None:
     """In the child: files may not grow past max_bytes (a full disk, as far as it can tell)."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG instead of being killed
@@ -43,11 +54,7 @@ def limited(max_bytes: int) -> None:
 def test_a_full_disk_is_a_clear_error_and_existing_versions_are_untouched(
     tmp_path: Path, recorder_home: Path
 ) -> None:
-    lib = Library(tmp_path / "lib")
-    _, writer = lib.create("fx", {"kind": "test"})
-    with writer:
-        writer.append(factories.interaction())
-    before = lib.resolve("fx@1").read_bytes()
+    lib, before = library_with_one_version(tmp_path)
     source = tmp_path / "big.yaml"
     big_vcr(source, 400)
     done = subprocess.run(
@@ -107,3 +114,38 @@ def test_kill_dash_9_at_a_random_moment_loses_nothing_received(
         on_disk = {i.request.path for i in reader}
         assert reader.damage is None or reader.damage.kind == "torn"
     assert received and set(received) <= on_disk
+
+
+def _without_root_powers() -> list[str]:
+    """A prefix that runs a command without the capabilities that let root ignore file
+    modes, so a read-only directory is read-only for it too; [] when not root."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: a read-only directory cannot be made")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
+def test_a_read_only_library_is_a_clear_error_and_existing_versions_are_untouched(
+    tmp_path: Path, recorder_home: Path
+) -> None:
+    lib, before = library_with_one_version(tmp_path)
+    source = tmp_path / "small.yaml"
+    big_vcr(source, 2)
+    folders = [tmp_path / "lib", lib.resolve("fx@1").parent]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        done = subprocess.run(
+            [*_without_root_powers(), sys.executable, "-m", "recorder", "--library",
+             str(tmp_path / "lib"), "import", str(source), "-o", "fx"],
+            capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+    assert done.returncode == 1, done.stderr
+    assert "error:" in done.stderr and "hint:" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert [v.number for v in lib.versions("fx")] == [1]
+    assert lib.resolve("fx@1").read_bytes() == before

@@ -3,11 +3,15 @@ only recorder's own errors may escape."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import re
+import socket
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +19,11 @@ from hypothesis import strategies as st
 from recorder.errors import RecorderError
 from recorder.interop.formats import read
 from recorder.redact import RedactConfig, Redactor
+from recorder.replay.app import ReplayApp, ReplaySettings
+from recorder.replay.background import BackgroundReplay
 from recorder.replay.chaos import parse_spec
+from recorder.replay.index import MatchConfig, ReplayIndex
+from recorder.replay.server import replies_to
 from tests import factories
 
 json_values = st.recursive(
@@ -88,3 +96,72 @@ def test_redaction_survives_arbitrary_bodies(body: bytes, media: str) -> None:
         factories.request("POST", body=body, headers=(("Content-Type", media),)),
         factories.response(body=body, headers=(("Content-Type", media),)))
     Redactor(b"k" * 32).interaction(item)
+
+
+# -- the replay server's HTTP request path -----------------------------------------------
+
+_TOKENS = st.sampled_from([b"GET", b"POST", b"CONNECT", b"HEAD", b"G\x00T", b"", b"PRI"])
+_TARGETS = st.sampled_from([b"/v1/rates?base=EUR", b"/__recorder/report", b"*", b"/%zz",
+                            b"http://api.example.com/v1/rates", b"//x", b"/" + b"a" * 9000])
+_VERSIONS = st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2.0", b"HTTP/9", b"xyz", b""])
+_HEADERS = st.lists(st.tuples(
+    st.sampled_from([b"Host", b"Content-Length", b"Transfer-Encoding", b"Accept-Encoding",
+                     b"Connection", b"Expect", b"X\x00", b""]),
+    st.sampled_from([b"x", b"0", b"5", b"-1", b"99999999999999999999", b"chunked",
+                     b"gzip, br", b"close", b"100-continue", b"\xff\xfe", b""])), max_size=6)
+
+
+@st.composite
+def http_ish(draw: st.DrawFn) -> bytes:
+    """Requests that are nearly right, which reach deeper than random bytes do."""
+    if draw(st.booleans()):
+        return draw(st.binary(max_size=400))
+    line = b" ".join([draw(_TOKENS), draw(_TARGETS), draw(_VERSIONS)])
+    headers = b"".join(name + b": " + value + b"\r\n" for name, value in draw(_HEADERS))
+    ending = draw(st.sampled_from([b"\r\n", b"\n", b""]))
+    return line + b"\r\n" + headers + ending + draw(st.binary(max_size=60))
+
+
+def _exchange(address: tuple[str, int], data: bytes) -> bytes:
+    """Send, say we are done, read the answer until the server closes."""
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_the_replay_server_survives_arbitrary_requests_and_keeps_serving() -> None:
+    """Over a real socket: every answer is HTTP or a close, never a hang; the loop catches
+    no exception; a well-behaved client on its own keep-alive connection is served
+    throughout."""
+    interaction = factories.interaction(
+        factories.request(path="/v1/rates", query="base=EUR"),
+        factories.response(body={"base": "EUR"}))
+    app = ReplayApp(ReplayIndex([interaction], MatchConfig()), ReplaySettings())
+    with BackgroundReplay(app) as server, requests.Session() as client:
+
+        @settings(max_examples=120, deadline=None)
+        @given(data=http_ish())
+        def check(data: bytes) -> None:
+            answer = _exchange(server.address, data)
+            assert answer == b"" or re.match(rb"HTTP/1\.1 [1-5]\d\d ", answer), answer[:80]
+            assert client.get(f"{server.url}/v1/rates?base=EUR", timeout=10).status_code == 200
+
+        check()
+        assert server.errors == []
+
+
+@settings(max_examples=400)
+@given(chunks=st.lists(http_ish(), min_size=1, max_size=3))
+def test_the_request_path_raises_nothing_on_any_bytes(chunks: list[bytes]) -> None:
+    """In process, many more inputs: bytes fed to a connection, possibly several requests
+    in one stream, never raise; what is written back is HTTP responses only."""
+    interaction = factories.interaction(
+        factories.request(path="/v1/rates", query="base=EUR"),
+        factories.response(body={"base": "EUR"}))
+    app = ReplayApp(ReplayIndex([interaction], MatchConfig()), ReplaySettings())
+    for data in asyncio.run(replies_to(app, chunks)):
+        assert re.match(rb"HTTP/1\.1 (200 Connection Established|[1-5]\d\d )", data), data[:80]
