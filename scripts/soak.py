@@ -26,6 +26,9 @@ from benchlib import fast_upstream, free_port, need_wrk, process
 RECORDER = [sys.executable, "-m", "recorder"]
 
 
+IDLE = 5_000  # idle connections held open during the abuse round
+
+
 def rss_kib(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
@@ -68,7 +71,7 @@ def abuse(port: int, url: str) -> str:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
     idle, slow = [], []
-    for _ in range(1000):
+    for _ in range(IDLE):
         idle.append(socket.create_connection(("127.0.0.1", port)))
     for _ in range(50):
         sock = socket.create_connection(("127.0.0.1", port))
@@ -88,7 +91,7 @@ def abuse(port: int, url: str) -> str:
     for sock in idle + slow:
         sock.close()
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    return (f"abuse: 1,000 idle and 50 never-finished connections held open, garbage → "
+    return (f"abuse: {IDLE:,} idle and 50 never-finished connections held open, garbage → "
             f"{'; '.join(garbage_answers)}; meanwhile a well-behaved client made {total:,} "
             f"requests with {errors} errors")
 

@@ -392,10 +392,25 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+def _allow_many_connections() -> None:
+    """Raise this process's open-file limit to its hard limit (at most 65,536), so that
+    thousands of idle test-suite connections do not starve the server of descriptors."""
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65_536 if hard == resource.RLIM_INFINITY else min(hard, 65_536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def serve_until_stopped(app: ReplayApp, host: str, port: int, hooks: ServeHooks,
                         exit_after: int | None = None, proxy: bool = False) -> str:
     """Serve until Ctrl-C, SIGTERM or `exit_after` requests; returns what stopped it."""
     interceptor = Interceptor() if proxy else None
+    _allow_many_connections()
     try:
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             return runner.run(_serve(app, host, port, hooks, exit_after, interceptor))
