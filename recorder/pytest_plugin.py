@@ -14,8 +14,8 @@ recorded response shape of an endpoint. Registered through the `pytest11` entry 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class RecorderReplay:
     mode: str
     strict: bool
     ca: Path | None = None
+    chaos_log: list[str] = field(default_factory=list)  # one JSON line per injection
 
     def proxy_env(self) -> dict[str, str]:
         env = {"HTTP_PROXY": self.url, "HTTPS_PROXY": self.url, "http_proxy": self.url,
@@ -109,9 +110,10 @@ def recorder_replay(request: pytest.FixtureRequest) -> Iterator[RecorderReplay]:
                                   latency=parse_latency(str(options.get("latency", "none"))),
                                   host=options.get("host"))
         chaos = None
+        chaos_log: list[str] = []
         if options.get("chaos"):
             chaos = Chaos(ChaosConfig(parse_spec(str(options["chaos"])),
-                                      seed=int(options.get("seed", 0))), lambda entry: None)
+                                      seed=int(options.get("seed", 0))), chaos_log.append)
         app = ReplayApp(ReplayIndex(_read(path), config), settings, chaos=chaos)
     except RecorderError as error:
         pytest.fail(f"recorder: {error.message} ({error.hint})", pytrace=False)
@@ -121,7 +123,8 @@ def recorder_replay(request: pytest.FixtureRequest) -> Iterator[RecorderReplay]:
                     pytrace=False)
     server = BackgroundReplay(app, proxy=mode == "proxy").start()
     ca = ensure_ca() if mode == "proxy" else None
-    handle = RecorderReplay(server.url, app, mode, bool(options.get("strict", True)), ca)
+    handle = RecorderReplay(server.url, app, mode, bool(options.get("strict", True)), ca,
+                            chaos_log)
     try:
         yield handle
     finally:
@@ -139,6 +142,20 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
             f"recorder: {handle.app.stats.missed} request(s) matched no recorded interaction"
             "\n" + "\n".join(json.dumps(miss, indent=2) for miss in misses[:3]))
     return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test under chaos shows what chaos did, as the log `--chaos-replay` reads."""
+    report = yield
+    handle = getattr(item, "funcargs", {}).get("recorder_replay")
+    if report.when == "call" and report.failed and isinstance(handle, RecorderReplay) \
+            and handle.chaos_log:
+        report.sections.append(("recorder chaos log", "\n".join(handle.chaos_log) + (
+            "\n\nto reproduce outside pytest: save these lines as chaos.jsonl and run "
+            "recorder replay CASSETTE --chaos-replay chaos.jsonl")))
+    return report
 
 
 def recorder_variants(endpoint: str, cassette: str, library: str | None = None

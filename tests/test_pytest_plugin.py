@@ -125,3 +125,26 @@ def test_bad_markers_and_missing_cassettes_fail_clearly(pytester: pytest.Pyteste
     result.assert_outcomes(errors=3)
     result.stdout.fnmatch_lines(["*unknown option(s)*colour*",
                                  "*no cassette named 'nope'*", "*needs a cassette*"])
+
+
+def test_a_failure_under_chaos_shows_the_chaos_log_that_reproduces_it(
+    pytester: pytest.Pytester, library: Path
+) -> None:
+    pytester.makepyfile("""
+        import pytest, requests
+
+        @pytest.mark.recorder("fx", chaos="flip-types=$.amount@1.0", seed=3)
+        def test_amount_is_a_number(recorder_replay):
+            amount = requests.get(recorder_replay.url + "/v1/tx/1", timeout=10).json()["amount"]
+            assert isinstance(amount, float)
+
+        @pytest.mark.recorder("fx", chaos="flip-types=$.amount@1.0", seed=3)
+        def test_passing_shows_nothing(recorder_replay):
+            assert requests.get(recorder_replay.url + "/v1/tx/1", timeout=10).ok
+    """)
+    result = run(pytester, "--recorder-library", str(library), "-rA")
+    result.assert_outcomes(passed=1, failed=1)
+    output = result.stdout.str()
+    assert output.count("recorder chaos log") == 1  # the failing test only
+    assert '"request":"GET /v1/tx/1' in output and '"op":"flip","path":["amount"]' in output
+    assert "--chaos-replay chaos.jsonl" in output
