@@ -233,7 +233,8 @@ class Plan:
         """What the response bytes and the log's text of this plan depend on, for caching
         them: a tuple of the compact edits, no JSON built (that is the hot path of chaos).
         The delays are in it too: the log holds them exactly, the header names them."""
-        edits: Hashable = tuple(self.edits) if self.edits else json.dumps(self.logged)
+        edits: Hashable = tuple(self.edits) if self.edits or not self.logged \
+            else json.dumps(self.logged)
         return (self.fault, self.status, self.delay, self.chunk_delay, self.hold, edits)
 
     @classmethod
@@ -242,6 +243,7 @@ class Plan:
                    data.get("fault"), int(data.get("status", 0)),
                    hold=bool(data.get("hold", False)),
                    logged=list(data.get("mutations", [])))
+
 
 _NO_BODY = hashlib.sha256(b"").hexdigest()[:12]
 
@@ -428,6 +430,7 @@ def _add_edits(edits: list[Edit], term: Term, layout: Layout, rng: Draws, varian
         edits.append(("extra", path, f"x_{rng.getrandbits(24):06x}",
                       rng.randrange(len(EXTRA_VALUES))))
 
+
 def _parent(value: Any, path: Sequence[Any]) -> Any:
     for part in path[:-1]:
         value = value[part]
@@ -524,6 +527,7 @@ class Chaos:
 
 
 _json_text = json.encoder.encode_basestring_ascii  # a JSON string literal, in C
+
 
 def load_log(path: Path) -> dict[tuple[str, int], Plan]:
     """A chaos log (JSON lines) as plans by (request key, ordinal), for --chaos-replay."""
