@@ -74,8 +74,9 @@ RUNNABLE = {"ls", "show", "normalize", "diff", "schema", "check", "scan", "expor
 def test_the_readme_commands_that_need_no_api_run_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder_home: Path
 ) -> None:
-    """In README order, in a fresh directory whose library has `fx` (two versions, the second
-    drifted) and `payments`: each must end in 0 or 1, never a usage error or a traceback."""
+    """In README order, in a fresh directory whose library has `fx` and `myapi` (two versions
+    each, the second drifted) and `payments`: each must end in 0 or 1, never a usage error or
+    a traceback."""
     from click.testing import CliRunner
 
     from recorder.cassette.library import Library
@@ -83,7 +84,8 @@ def test_the_readme_commands_that_need_no_api_run_as_written(
 
     monkeypatch.chdir(tmp_path)
     library = Library(tmp_path / "cassettes")
-    for name, amount in (("fx", 9.2), ("fx", "9.20"), ("payments", 1)):
+    for name, amount in (("fx", 9.2), ("fx", "9.20"), ("payments", 1), ("myapi", 9.2),
+                         ("myapi", "9.20")):
         _, writer = library.create(name, {"kind": "test"})
         with writer:
             writer.append(factories.interaction(factories.request("POST", "/v1/convert"),
