@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from recorder.replay.app import ReplayApp
-from recorder.replay.server import ReplayServer, new_event_loop
+from recorder.replay.server import IDLE_TIMEOUT, ReplayServer, new_event_loop
 from recorder.replay.tls import Interceptor
 
 
@@ -17,12 +17,12 @@ class BackgroundReplay:
     """`proxy=True` is proxy mode: CONNECT and TLS with recorder's CA."""
 
     def __init__(self, app: ReplayApp, host: str = "127.0.0.1", port: int = 0,
-                 proxy: bool = False) -> None:
+                 proxy: bool = False, idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.app = app
         self._host, self._port = host, port
         self._loop = new_event_loop()
         self._interceptor = Interceptor() if proxy else None
-        self._server = ReplayServer(app, self._interceptor)
+        self._server = ReplayServer(app, self._interceptor, idle_timeout)
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="recorder-replay", daemon=True)

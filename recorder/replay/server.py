@@ -56,7 +56,7 @@ class _Connection(asyncio.Protocol):
         self.closing = False
         self.idle: asyncio.TimerHandle | None = None
         self.loop = asyncio.get_running_loop()
-        self.active_at = 0.0  # loop time of the last bytes received
+        self.active_at = 0.0  # loop time of the last bytes received or sent
         self.scheme = "http"  # "https" inside a CONNECT tunnel
         self.connect_to: str | None = None  # the authority of a CONNECT request
 
@@ -359,6 +359,7 @@ class ReplayServer:
         if not self.outbox:
             asyncio.get_running_loop().call_soon(self.flush)
         self.outbox.append((connection, data, then))
+        connection.active_at = connection.loop.time()  # idle counts from the last answer too
 
     def flush(self) -> None:
         outbox, self.outbox = self.outbox, []

@@ -190,3 +190,22 @@ def test_fixed_latency_delays_the_answer() -> None:
         started = time.monotonic()
         assert requests.get(f"{running.url}/v1/rates?base=EUR", timeout=10).status_code == 200
         assert time.monotonic() - started >= 0.19  # a lower bound: the delay happened
+
+
+def test_idle_timeouts_close_stalled_clients_but_not_busy_or_waiting_ones() -> None:
+    app = ReplayApp(ReplayIndex(cassette(), MatchConfig()), ReplaySettings(latency=0.6))
+    request = b"GET /v1/rates?base=EUR HTTP/1.1\r\nHost: x\r\n\r\n"
+    with BackgroundReplay(app, idle_timeout=0.3) as running:
+        with socket.create_connection(running.address, timeout=10) as stalled:
+            stalled.sendall(b"GET /v1/rates HTTP/1.1\r\nHost: x\r\n")  # never finished
+            assert stalled.recv(100) == b""  # closed by the server, not by our timeout
+        with socket.create_connection(running.address, timeout=10) as busy:
+            for _ in range(3):  # each waits 0.6 s for its answer: longer than the timeout
+                busy.sendall(request)
+                assert busy.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        with socket.create_connection(running.address, timeout=10) as chatty:
+            chatty.sendall(request)
+            assert chatty.recv(65536).startswith(b"HTTP/1.1 200 OK")
+            time.sleep(0.2)  # idle, but for less than the timeout: still open
+            chatty.sendall(request)
+            assert chatty.recv(65536).startswith(b"HTTP/1.1 200 OK")
