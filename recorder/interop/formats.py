@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,14 @@ def _parsed(path: Path, text: str) -> Any:
     return load_yaml(text, str(path))
 
 
+_TNETSTRING = re.compile(rb"\d{1,12}:")  # how every mitmproxy flow file begins
+
+
 def guess(path: Path) -> str:
     """The format of a file, from its content."""
     text = _text(path)
-    if text is None:
-        return "mitmproxy"
+    if text is None or _TNETSTRING.match(text[:13].encode()):
+        return "mitmproxy"  # binary, or tnetstrings that happen to be valid UTF-8
     data = _parsed(path, text)
     if isinstance(data, dict):
         if "log" in data:

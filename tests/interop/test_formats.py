@@ -232,3 +232,21 @@ def test_import_redacts_the_secret_corpus_and_no_redact_warns(tmp_path: Path,
     code, _, err = run(tmp_path, "import", str(source), "--no-redact", "-o", "raw")
     assert code == 0 and "--no-redact" in err and "warning" in err
     assert run(tmp_path, "scan", "raw")[0] == 1
+
+
+def test_a_flow_file_of_plain_text_is_still_recognised_as_mitmproxy(tmp_path: Path) -> None:
+    """mitmproxy 12 writes text-only flows as valid UTF-8: the tnetstring start tells."""
+    from mitmproxy import http
+    from mitmproxy import io as mitm_io
+    from mitmproxy.test import tflow
+
+    from recorder.interop.formats import guess
+
+    path = tmp_path / "flows"
+    with path.open("wb") as file:
+        mitm_io.FlowWriter(file).add(tflow.tflow(
+            req=http.Request.make("GET", "http://api.example.com/v1/rates"),
+            resp=http.Response.make(200, b'{"a": 1}', {"Content-Type": "application/json"})))
+    assert guess(path) == "mitmproxy"
+    path.write_text('{"log": {"entries": []}}')
+    assert guess(path) == "har"
