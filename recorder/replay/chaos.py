@@ -254,17 +254,18 @@ def request_key(request: Request) -> str:
     return f"{request.method} {request.path}{query} #{digest}"
 
 
-_EIGHT_WORDS = struct.Struct(">8I")  # a SHA-256 digest as eight 32-bit draws
+_SIXTEEN_WORDS = struct.Struct(">16I")  # a BLAKE2b digest as sixteen 32-bit draws
 _TO_UNIT = 1 / 4_294_967_296
 
 
 def _stream(material: bytes) -> Iterator[float]:
-    """Floats in [0, 1) read straight off a SHA-256 chain of `material`."""
-    block = hashlib.sha256(material).digest()
+    """Floats in [0, 1) read straight off a BLAKE2b chain of `material` (half the cost of
+    SHA-256 here, and twice the draws per block: most plans need one block)."""
+    block = hashlib.blake2b(material).digest()
     while True:
-        for word in _EIGHT_WORDS.unpack(block):
+        for word in _SIXTEEN_WORDS.unpack(block):
             yield word * _TO_UNIT
-        block = hashlib.sha256(block).digest()
+        block = hashlib.blake2b(block).digest()
 
 
 class Draws:
