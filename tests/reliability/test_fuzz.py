@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 import yaml
 from hypothesis import given, settings
@@ -133,25 +134,41 @@ def _exchange(address: tuple[str, int], data: bytes) -> bytes:
         return answer
 
 
-def test_the_replay_server_survives_arbitrary_requests_and_keeps_serving() -> None:
+_CONNECT = b"CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n"
+
+
+@pytest.mark.parametrize("proxy", [False, True], ids=["direct", "proxy"])
+def test_the_replay_server_survives_arbitrary_requests_and_keeps_serving(
+    proxy: bool, recorder_home: Path
+) -> None:
     """Over a real socket: every answer is HTTP or a close, never a hang; the loop catches
     no exception; a well-behaved client on its own keep-alive connection is served
-    throughout."""
+    throughout. In proxy mode, half the inputs follow a CONNECT, where TLS is expected."""
     interaction = factories.interaction(
-        factories.request(path="/v1/rates", query="base=EUR"),
+        factories.request(path="/v1/rates", query="base=EUR", host="api.example.com"),
         factories.response(body={"base": "EUR"}))
     app = ReplayApp(ReplayIndex([interaction], MatchConfig()), ReplaySettings())
-    with BackgroundReplay(app) as server, requests.Session() as client:
+    inputs = st.one_of(http_ish(), st.builds(lambda d: _CONNECT + d, http_ish())) if proxy \
+        else http_ish()
+    with BackgroundReplay(app, proxy=proxy) as server, requests.Session() as client:
+        if proxy:
+            client.proxies = {"http": server.url}
+        url = "http://api.example.com/v1/rates?base=EUR" if proxy else \
+            f"{server.url}/v1/rates?base=EUR"
 
-        @settings(max_examples=120, deadline=None)
-        @given(data=http_ish())
+        ran: list[bytes] = []
+
+        @settings(max_examples=100, deadline=None)
+        @given(data=inputs)
         def check(data: bytes) -> None:
+            ran.append(data)
             answer = _exchange(server.address, data)
             assert answer == b"" or re.match(rb"HTTP/1\.1 [1-5]\d\d ", answer), answer[:80]
-            assert client.get(f"{server.url}/v1/rates?base=EUR", timeout=10).status_code == 200
+            assert client.get(url, timeout=10).status_code == 200
 
         check()
         assert server.errors == []
+        assert len(ran) >= 50 and (not proxy or any(d.startswith(_CONNECT) for d in ran))
 
 
 @settings(max_examples=400)
