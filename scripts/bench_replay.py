@@ -71,6 +71,16 @@ def measure(args: list[str], url: str, seconds: float, port: int,
         return wrk_rps(url, seconds, 32, script=script)
 
 
+def replay_rps(cassette: Path, seconds: float, *extra: str, script: Path | None = None
+               ) -> float:
+    """`recorder replay` on a free port under wrk; a script means proxy requests (the
+    script sets absolute-form targets), else the base URL's /v1/rates."""
+    port = free_port()
+    return measure([*RECORDER, "replay", str(cassette), "--listen", f"127.0.0.1:{port}", "-q",
+                    *extra], f"http://127.0.0.1:{port}" + ("/" if script else "/v1/rates"),
+                   seconds, port, script=script)
+
+
 def wiremock_cold_and_warm(args: list[str], url: str, seconds: float, port: int
                            ) -> tuple[float, float]:
     """WireMock is a JVM: it starts slow and its JIT makes it several times faster over the
@@ -129,25 +139,13 @@ def run(quick: bool) -> list[Row]:
                          "headers": {"Content-Type": "application/json"}}}))
         mitmdump = str(Path(sys.executable).with_name("mitmdump"))
         for _ in range(rounds):  # interleaved, so drift in machine load hits every subject
-            port = free_port()
-            results["direct"].append(measure(
-                [*RECORDER, "replay", str(small), "--listen", f"127.0.0.1:{port}", "-q"],
-                f"http://127.0.0.1:{port}/v1/rates", seconds, port))
-            port = free_port()
-            results["chaos"].append(measure(
-                [*RECORDER, "replay", str(small), "--listen", f"127.0.0.1:{port}", "-q",
-                 "--chaos", "flip-types=0.5,reorder=0.5", "--seed", "1", "--chaos-log",
-                 str(tmp / "chaos.jsonl")],
-                f"http://127.0.0.1:{port}/v1/rates", seconds, port))
-            port = free_port()
-            results["direct100k"].append(measure(
-                [*RECORDER, "replay", str(big), "--listen", f"127.0.0.1:{port}", "-q"],
-                f"http://127.0.0.1:{port}/v1/rates", seconds, port))
-            port = free_port()
-            results["proxy"].append(measure(
-                [*RECORDER, "replay", str(small), "--mode", "proxy", "--listen",
-                 f"127.0.0.1:{port}", "-q"], f"http://127.0.0.1:{port}/", seconds, port,
-                script=absolute))
+            results["direct"].append(replay_rps(small, seconds))
+            results["chaos"].append(replay_rps(
+                small, seconds, "--chaos", "flip-types=0.5,reorder=0.5", "--seed", "1",
+                "--chaos-log", str(tmp / "chaos.jsonl")))
+            results["direct100k"].append(replay_rps(big, seconds))
+            results["proxy"].append(replay_rps(small, seconds, "--mode", "proxy",
+                                               script=absolute))
             port = free_port()
             results["mitm"].append(measure(
                 [mitmdump, "-q", "--mode", f"reverse:http://{HOST}", "--listen-host",

@@ -240,7 +240,9 @@ class ReplayApp:
         if decision.response is None:
             return Reply(action=decision.action, delay=decision.delay, keep_alive=False,
                          hold=hold)
-        accept = header_value(request.headers, "accept-encoding") or ""
+        # Accept-Encoding only matters when the recorded body had an encoding to restore
+        accept = (header_value(request.headers, "accept-encoding") or "") \
+            if decision.encoding else ""
         truncate = plan is not None and plan.fault == "truncate"
         if decision.cache_key is None or truncate:
             encoding = chosen_encoding(decision.encoding, accept)
